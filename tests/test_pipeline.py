@@ -1,0 +1,68 @@
+"""End to end: `dvc repro` on the CI params in a copy of the repo, from real prices to the report."""
+import json
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from conftest import run
+
+
+def test_repro_runs_every_stage(repro_repo):
+    out = repro_repo["first"]
+    for stage in ("ingest", "quality", "features", "train", "forecast", "optimize", "report"):
+        assert f"Running stage '{stage}'" in out, out[-3000:]
+
+
+def test_second_repro_does_nothing(repro_repo):
+    out = repro_repo["second"]
+    assert "Running stage" not in out, out
+    assert "up to date" in out
+
+
+def test_forecast_metrics_are_measured(repro_repo):
+    m = json.loads((repro_repo["repo"] / "metrics/forecast.json").read_text())
+    assert m["test_days"] == 7 and m["market"] == "DE"
+    assert set(m["models"]) == {"naive_daily", "naive_weekly", "cnn_lstm"}
+    for name, s in m["models"].items():
+        assert 0 < s["MAE"] < 100 and 0 < s["sMAPE"] < 200, (name, s)
+    assert m["models"]["naive_weekly"]["rMAE"] == pytest.approx(1.0)
+
+
+def test_savings_are_consistent(repro_repo):
+    m = json.loads((repro_repo["repo"] / "metrics/optimize.json").read_text())
+    plan = pd.read_parquet(repro_repo["repo"] / "data/schedules/savings.parquet")
+    total = plan[plan["device"] == "total"]
+    assert m["days"] == len(total) > 0
+    assert m["cost_unmanaged"] == pytest.approx(total["unmanaged"].sum(), abs=0.01)
+    assert m["savings_forecast"] == pytest.approx(m["cost_unmanaged"] - m["cost_forecast"], abs=0.01)
+    # perfect foresight is the upper bound of any schedule paid at the same prices
+    assert m["cost_perfect"] <= m["cost_forecast"] + 1e-6
+    assert m["cost_perfect"] <= m["cost_unmanaged"] + 1e-6
+
+
+def test_dvc_metrics_show_lists_mae_and_savings(repro_repo):
+    out = run(["dvc", "metrics", "show"], repro_repo["repo"]).stdout
+    assert "MAE" in out and "savings_forecast" in out, out
+
+
+def test_mlflow_recorded_every_stage(repro_repo):
+    db = repro_repo["repo"] / "mlruns" / "mlflow.db"
+    with sqlite3.connect(db) as con:
+        runs = {r[0] for r in con.execute("select name from runs")}
+        metrics = {r[0] for r in con.execute("select distinct key from metrics")}
+    assert {"ingest", "quality", "train", "forecast", "optimize", "report"} <= runs
+    assert {"models.cnn_lstm.MAE", "models.cnn_lstm.sMAPE", "savings_forecast"} <= metrics
+
+
+def test_report_html_shows_the_savings(repro_repo):
+    m = json.loads((repro_repo["repo"] / "metrics/optimize.json").read_text())
+    html = (repro_repo["repo"] / "reports/build/savings.html").read_text()
+    assert f'{m["savings_forecast"]:.2f}' in html
+    assert "data:image/png;base64" in html
+
+
+def test_nbval_on_the_executed_report(repro_repo):
+    r = run(["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
+             str(repro_repo["repo"] / "reports/build/savings.ipynb")], repro_repo["repo"], check=False, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:]
