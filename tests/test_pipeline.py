@@ -33,6 +33,8 @@ def test_savings_are_consistent(repro_repo):
     m = json.loads((repro_repo["repo"] / "metrics/optimize.json").read_text())
     plan = pd.read_parquet(repro_repo["repo"] / "data/schedules/savings.parquet")
     total = plan[plan["device"] == "total"]
+    assert m["days"] + m["days_skipped"] == len(total)
+    total = total[total["status"] == "ok"]
     assert m["days"] == len(total) > 0
     assert m["cost_unmanaged"] == pytest.approx(total["unmanaged"].sum(), abs=0.01)
     assert m["savings_forecast"] == pytest.approx(m["cost_unmanaged"] - m["cost_forecast"], abs=0.01)
