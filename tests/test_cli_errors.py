@@ -44,7 +44,7 @@ def test_wrong_value_names_key_value_and_allowed(repro_repo):
     repo = repro_repo["repo"]
     f = _params(repo, "badsolver.yaml", optimize={"solver": "gurobi"})
     _one_line_error(run(["eo", "optimize", "--params", str(f)], repo, check=False),
-                    "optimize.solver = 'gurobi'", "'highs' or 'glpk'")
+                    "optimize.solver = 'gurobi'", "'highs', 'glpk' or 'cbc'")
 
 
 def test_missing_data_file_keeps_previous_prices(repro_repo, tmp_path):

@@ -10,7 +10,7 @@ from conftest import run
 
 def test_repro_runs_every_stage(repro_repo):
     out = repro_repo["first"]
-    for stage in ("ingest", "quality", "features", "train", "forecast", "optimize", "report"):
+    for stage in ("ingest", "quality", "features", "train", "forecast", "optimize", "household", "switch", "report"):
         assert f"Running stage '{stage}'" in out, out[-3000:]
 
 
@@ -53,7 +53,7 @@ def test_mlflow_recorded_every_stage(repro_repo):
     with sqlite3.connect(db) as con:
         runs = {r[0] for r in con.execute("select name from runs")}
         metrics = {r[0] for r in con.execute("select distinct key from metrics")}
-    assert {"ingest", "quality", "train", "forecast", "optimize", "report"} <= runs
+    assert {"ingest", "quality", "train", "forecast", "optimize", "household", "switch", "report"} <= runs
     assert {"models.cnn_lstm.MAE", "models.cnn_lstm.sMAPE", "savings_forecast"} <= metrics
 
 
@@ -68,3 +68,41 @@ def test_nbval_on_the_executed_report(repro_repo):
     r = run(["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
              str(repro_repo["repo"] / "reports/build/savings.ipynb")], repro_repo["repo"], check=False, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
+
+
+def test_household_study_on_real_data(repro_repo):
+    m = json.loads((repro_repo["repo"] / "metrics/household.json").read_text())["tariffs"]
+    assert set(m) == {"dynamic", "tou", "flat"}
+    df = pd.read_parquet(repro_repo["repo"] / "data/household/savings.parquet")
+    for tariff, s in m.items():
+        assert s["days"] == 14, (tariff, s)
+        # perfect foresight is the upper bound for every other schedule paid at the same prices
+        assert s["cost_perfect"] <= min(s["cost_unmanaged"], s["cost_rule"], s["cost_forecast"]) + 0.01, (tariff, s)
+        sub = df[(df["tariff"] == tariff) & (df["device"] != "total")]
+        total = df[(df["tariff"] == tariff) & (df["device"] == "total")]
+        assert sub["unmanaged"].sum() == pytest.approx(total["unmanaged"].sum(), rel=1e-6)
+
+
+def test_switching_decision(repro_repo):
+    m = json.loads((repro_repo["repo"] / "metrics/switching.json").read_text())
+    ranking = pd.read_parquet(repro_repo["repo"] / "data/switching/ranking.parquet")
+    assert m["action"] in {"switch", "wait", "stay"}
+    assert m["current"] == "Contact BasicPlan (standard)" and m["currency"] == "NZD"
+    assert m["candidates"] == len(ranking) - 1 == 37
+    assert m["current_annual_cost"] > 0 and m["reasons"]
+    if m["action"] == "switch":
+        rec = ranking[ranking["recommended"]]
+        assert len(rec) == 1 and rec["eligible"].iloc[0] and rec["tariff"].iloc[0] == m["recommended"]
+
+
+def test_price_store_is_filled_and_idempotent(repro_repo):
+    repo = repro_repo["repo"]
+    m = json.loads((repo / "metrics/ingest.json").read_text())
+    assert m["zone"] == "DE_LU" and m["sources"] == ["entsoe_csv"]
+    assert m["missing_intervals"] == 0 and m["rows"] == 24 * 60  # 2023-05-01 .. 2023-06-29 (UTC), hourly
+    store = repo / "data/store/prices.parquet"
+    before = (store.stat().st_mtime_ns, store.read_bytes())
+    out = run(["eo", "ingest"], repo).stdout
+    assert "market=DE" in out
+    assert (store.stat().st_mtime_ns, store.read_bytes()) == before
+    assert json.loads((repo / "metrics/ingest.json").read_text()) == m

@@ -1,0 +1,151 @@
+"""The EPF benchmark runner on a short window of the real NP test period: outputs, resumption, DM tests."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from electricity_optimizer import benchmark as bm
+from electricity_optimizer.benchmark import benchmark_days, dm_matrix, dm_test, run_benchmark
+from electricity_optimizer.config import EOError
+from electricity_optimizer.lear import LEAR
+
+torch.set_num_threads(1)
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+METRICS = {"MAE", "rMAE", "sMAPE", "RMSE", "MAPE", "days"}
+TINY_CNN = dict(epochs=1, hidden=4, channels=2, mlp_hidden=8, train_days=120, batch_size=32, num_threads=1,
+                accelerator="cpu")
+KW = dict(mirror=DATA, windows=(56, 84), cnn_members=({"seed": 1}, {"seed": 2, "lookback_days": 3}),
+          cnn_params=TINY_CNN, cnn_refit_every=2, progress=False)
+MODELS = ["naive_daily", "ARX", "LEAR", "CNN-LSTM"]
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory):
+    if not (DATA / "epf" / "NP.csv").exists():
+        pytest.skip("real data not found")
+    out = tmp_path_factory.mktemp("bench")
+    return out, run_benchmark("NP", MODELS, out_dir=out, max_days=4, **KW)
+
+
+def test_result_file_has_the_agreed_layout(first):
+    out, r = first
+    saved = json.loads((out / "forecast_NP.json").read_text())
+    assert saved == json.loads(json.dumps(r))
+    assert {"market", "test_days", "protocol", "device", "wall_s", "models"} <= set(saved)
+    assert saved["market"] == "NP" and saved["test_days"] == 4 and saved["test_period_days"] == 728
+    assert saved["test_start"] == "2016-12-27" and saved["test_end"] == "2016-12-30" and not saved["complete"]
+    names = {"naive_weekly", "naive_daily", "ARX", "LEAR_56", "LEAR_84", "LEAR_ens", "CNN-LSTM_1", "CNN-LSTM_2",
+             "CNN-LSTM_ens", "hybrid_w"}
+    assert set(saved["models"]) == names
+    for m in saved["models"].values():
+        assert set(m) == METRICS and m["days"] == 4 and np.isfinite(m["MAE"])
+    assert saved["models"]["naive_weekly"]["rMAE"] == 1.0
+    assert saved["device"].startswith("cpu")
+    assert set(saved["dm_pvalues"]) == names
+    md = (out / "forecast_NP.md").read_text()
+    assert "| LEAR_ens | 4 |" in md and "*published LEAR-Ens* | 728 | 1.74 | 0.420 | 5.01" in md and "PARTIAL" in md
+
+
+def test_metrics_recompute_from_the_stored_forecasts(first):
+    out, r = first
+    fc = pd.read_parquet(out / "cache" / "NP" / "forecasts.parquet")
+    assert len(fc) == 4 * 24
+    ens = (fc["LEAR_56"] + fc["LEAR_84"]) / 2
+    np.testing.assert_allclose(fc["LEAR_ens"], ens)
+    err = (fc["actual"] - ens).abs()
+    assert r["models"]["LEAR_ens"]["MAE"] == pytest.approx(err.mean(), abs=1e-4)
+    ref = (fc["actual"] - fc["naive_weekly"]).abs().mean()
+    assert r["models"]["LEAR_ens"]["rMAE"] == pytest.approx(err.mean() / ref, abs=1e-4)
+    np.testing.assert_allclose(fc["CNN-LSTM_ens"], (fc["CNN-LSTM_1"] + fc["CNN-LSTM_2"]) / 2)
+    # the actual prices are those of the EPF file's 2016-12-27 .. 30
+    raw = pd.read_csv(DATA / "epf" / "NP.csv", index_col=0, parse_dates=True)
+    np.testing.assert_allclose(fc["actual"], raw.loc["2016-12-27":"2016-12-30 23:00"].iloc[:, 0].to_numpy())
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch):
+    fits = []
+    real_fit = LEAR.fit
+
+    def fit(self, ds, until):
+        if len(fits) == 5:
+            raise KeyboardInterrupt  # killed during the third day's second window
+        fits.append((self.window, str(pd.Timestamp(until).date())))
+        return real_fit(self, ds, until)
+
+    monkeypatch.setattr(LEAR, "fit", fit)
+    with pytest.raises(KeyboardInterrupt):
+        run_benchmark("NP", ["LEAR"], out_dir=tmp_path, max_days=4, **KW)
+    assert [d for _, d in fits] == ["2016-12-27"] * 2 + ["2016-12-28"] * 2 + ["2016-12-29"]
+    csv = pd.read_csv(tmp_path / "cache" / "NP" / "LEAR_56" / "2016-12.csv")
+    assert csv["day"].tolist() == ["2016-12-27", "2016-12-28", "2016-12-29"]
+    fits.clear()
+    monkeypatch.setattr(LEAR, "fit", lambda self, ds, until: fits.append((self.window, str(until.date()))) or real_fit(self, ds, until))
+    r = run_benchmark("NP", ["LEAR"], out_dir=tmp_path, max_days=4, **KW)
+    assert fits == [(84, "2016-12-29"), (56, "2016-12-30"), (84, "2016-12-30")]
+    assert all(m["days"] == 4 for m in r["models"].values())
+    fits.clear()
+    run_benchmark("NP", ["LEAR"], out_dir=tmp_path, max_days=4, **KW)
+    assert fits == []  # everything from the cache
+
+
+def test_blocks_are_fitted_before_their_first_day(first, monkeypatch, tmp_path):
+    from electricity_optimizer.cnn_lstm import CNNLSTMModel
+    seen = []
+    real_fit = CNNLSTMModel.fit
+    monkeypatch.setattr(CNNLSTMModel, "fit", lambda self, ds, until: seen.append(str(until.date())) or real_fit(self, ds, until))
+    run_benchmark("NP", ["CNN-LSTM_1"], out_dir=tmp_path, max_days=5, **KW)
+    assert seen == ["2016-12-27", "2016-12-29", "2016-12-31"]
+
+
+def test_other_settings_are_not_mixed_into_the_cache(first):
+    out, _ = first
+    with pytest.raises(EOError, match="other settings"):
+        bm.forecast_models(*_np_and_models(out, arx_window=364), progress=False)
+
+
+def _np_and_models(out, arx_window):
+    from electricity_optimizer.features import build_features
+    from electricity_optimizer.ingest import read_epf
+    ds = build_features(read_epf(DATA / "epf" / "NP.csv", "NP"), "NP")
+    days = benchmark_days(ds)[:1]
+    return ds, bm.benchmark_models(["ARX"], arx_window=arx_window), days, out / "cache" / "NP"
+
+
+def test_diebold_mariano_matches_its_definition():
+    rng = np.random.default_rng(3)
+    y = rng.normal(40, 8, (300, 24))
+    a, b = y + rng.normal(0, 1.0, y.shape), y + rng.normal(0, 1.1, y.shape)
+    d = np.abs(y - a).mean(1) - np.abs(y - b).mean(1)
+    from scipy.stats import norm
+    assert dm_test(y, a, b) == pytest.approx(1 - norm.cdf(d.mean() / np.sqrt(d.var() / len(d))))
+    assert dm_test(y, a, b) + dm_test(y, b, a) == pytest.approx(1.0)
+    assert dm_test(y, b, a) < 0.01  # a is more accurate: significant in the (b, a) direction
+    p = dm_matrix(y, {"a": a, "b": b}, norm=2)
+    assert np.isnan(p.loc["a", "a"]) and p.loc["b", "a"] < 0.01
+
+
+def test_unknown_models_and_short_data_are_refused(first):
+    with pytest.raises(EOError, match="unknown benchmark model 'DNN'"):
+        bm.benchmark_models(["DNN"])
+    ds = _np_and_models(first[0], 728)[0]
+    with pytest.raises(EOError, match="fewer than test_days"):
+        benchmark_days(ds.isel(time=slice(0, 24 * 700)))
+
+
+def test_script_reports_from_the_cache(first):
+    out, r = first
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "forecast.py"), "--market", "NP", "--models", "naive_daily",
+                        "ARX", "LEAR", "--windows", "56", "84", "--max-days", "4", "--report-only", "--no-progress",
+                        "--mirror", str(DATA), "--out-dir", str(out)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "LEAR_ens  days    4" in p.stdout
+    again = json.loads((out / "forecast_NP.json").read_text())
+    assert again["models"]["LEAR_ens"] == r["models"]["LEAR_ens"]
