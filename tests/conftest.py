@@ -37,8 +37,10 @@ def shared_data() -> Path:
 def _copy_repo(dest: Path) -> Path:
     "A copy of the working tree without the venv, outputs and tracking store."
     skip = {".venv", ".git", "data", "mlruns", ".pytest_cache", ".hypothesis", "_proc", "_docs"}
+    dvc_local = {"cache", "tmp", "config.local"}  # what a fresh clone does not have
     shutil.copytree(ROOT, dest, ignore=lambda d, names: [n for n in names if
-                    (Path(d) == ROOT and n in skip) or n in {"__pycache__", ".ipynb_checkpoints", "build"}])
+                    (Path(d) == ROOT and n in skip) or (Path(d) == ROOT / ".dvc" and n in dvc_local)
+                    or n in {"__pycache__", ".ipynb_checkpoints", "build"}])
     return dest
 
 
