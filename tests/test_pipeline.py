@@ -64,9 +64,16 @@ def test_report_html_shows_the_savings(repro_repo):
     assert "data:image/png;base64" in html
 
 
-def test_nbval_on_the_executed_report(repro_repo):
+def test_household_report_html(repro_repo):
+    html = (repro_repo["repo"] / "reports/build/household.html").read_text()
+    assert "dynamic" in html and "tou" in html and "data:image/png;base64" in html
+
+
+def test_nbval_on_the_executed_reports(repro_repo):
+    build = repro_repo["repo"] / "reports/build"
     r = run(["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-             str(repro_repo["repo"] / "reports/build/savings.ipynb")], repro_repo["repo"], check=False, timeout=600)
+             *(str(build / f"{n}.ipynb") for n in ("savings", "household", "switching"))],
+            repro_repo["repo"], check=False, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:]
 
 

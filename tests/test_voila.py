@@ -66,3 +66,17 @@ def test_savings_page_in_a_real_browser(voila, repro_repo, tmp_path):
         assert "import" not in page.inner_text("body")  # no code on the page
         page.screenshot(path=str(tmp_path / "savings.png"), full_page=True)
         browser.close()
+
+
+def test_switching_page_shows_the_advice(voila, repro_repo):
+    from playwright.sync_api import sync_playwright
+    m = json.loads((repro_repo["repo"] / "metrics/switching.json").read_text())
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS[1:], headless=True)
+        page = browser.new_page()
+        page.goto(f"{voila}/voila/render/switching.ipynb", timeout=180_000)
+        tariff = page.locator("#switch-tariff")
+        tariff.wait_for(timeout=180_000)
+        assert tariff.inner_text() == (m["current"] if m["action"] == "stay" else m["recommended"])
+        assert page.locator("table").count() >= 1
+        browser.close()
