@@ -99,3 +99,8 @@ def test_glpk_gives_the_same_savings_as_highs(repro_repo, tmp_path):
     assert glpk["solver"] == "glpk"
     for k in ("cost_unmanaged", "cost_forecast", "cost_perfect"):
         assert glpk[k] == pytest.approx(highs[k], rel=2e-3, abs=1e-3), k
+
+
+def test_bench_forecast_unknown_market(repro_repo):
+    _one_line_error(run(["eo", "bench", "forecast", "--market", "FR", "--report-only"], repro_repo["repo"], check=False),
+                    "--market 'FR'", "NP, PJM or DE")
