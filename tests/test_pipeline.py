@@ -53,8 +53,12 @@ def test_mlflow_recorded_every_stage(repro_repo):
     with sqlite3.connect(db) as con:
         runs = {r[0] for r in con.execute("select name from runs")}
         metrics = {r[0] for r in con.execute("select distinct key from metrics")}
+        aliases = {(r[0], r[1]) for r in con.execute("select name, alias from registered_model_aliases")}
     assert {"ingest", "quality", "train", "forecast", "optimize", "household", "switch", "report"} <= runs
     assert {"models.cnn_lstm.MAE", "models.cnn_lstm.sMAPE", "savings_forecast"} <= metrics
+    assert ("price-forecaster", "production") in aliases
+    fc = json.loads((repro_repo["repo"] / "metrics/forecast.json").read_text())
+    assert fc["forecaster"].startswith("price-forecaster@production sha256:")
 
 
 def test_report_html_shows_the_savings(repro_repo):
