@@ -117,3 +117,27 @@ def test_price_store_is_filled_and_idempotent(repro_repo):
     assert "market=DE" in out
     assert (store.stat().st_mtime_ns, store.read_bytes()) == before
     assert json.loads((repo / "metrics/ingest.json").read_text()) == m
+
+
+def test_switch_with_the_measured_household_reoptimized(repro_repo):
+    "profile opsd: the household's devices re-optimized (MILP) for each German 2016 tariff."
+    import yaml
+    repo = repro_repo["repo"]
+    p = yaml.safe_load((repo / "params.yaml").read_text())
+    p["switch"].update(profile="opsd", opsd_current="flat", milp_start="2016-03-07", milp_end="2016-03-20")
+    d = repo / "params-variants"
+    d.mkdir(exist_ok=True)
+    (d / "opsd.yaml").write_text(yaml.safe_dump(p))
+    outs = ("metrics/switching.json", "data/switching/ranking.parquet")
+    saved = {o: (repo / o).read_bytes() for o in outs}
+    try:
+        run(["eo", "switch", "--params", str(d / "opsd.yaml")], repo)
+        m = json.loads((repo / "metrics/switching.json").read_text())
+        ranking = pd.read_parquet(repo / "data/switching/ranking.parquet")
+    finally:  # leave the copy as dvc repro left it
+        for o, b in saved.items():
+            (repo / o).write_bytes(b)
+    assert m["current"] == "flat" and m["action"] in {"switch", "wait", "stay"}
+    assert set(m["saving_shifting"]) == {"dynamic", "tou", "flat"}
+    assert all(v >= -0.01 for v in m["saving_shifting"].values())  # re-optimizing never costs more
+    assert set(ranking["tariff"]) == {"dynamic", "tou", "flat"}
