@@ -13,6 +13,8 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import mlflow
+import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -28,7 +30,8 @@ from .storage import write_json, write_parquet, write_text
 # %% auto #0
 __all__ = ['PROTOCOL', 'PUBLISHED', 'CNN_PARAMS', 'CNN_MEMBERS', 'DEFAULT_MODELS', 'ENSEMBLES', 'VS_PUBLISHED', 'benchmark_days',
            'dm_test', 'dm_matrix', 'benchmark_models', 'forecast_models', 'add_ensembles', 'score', 'markdown_table',
-           'run_benchmark', 'log_benchmark', 'register_forecaster', 'production_forecaster']
+           'run_benchmark', 'log_benchmark', 'features_frame', 'PriceForecaster', 'register_forecaster',
+           'production_forecaster']
 
 # %% ../nbs/34_benchmark.ipynb #bc6790d7
 PROTOCOL = ("EPF benchmark (Lago et al. 2021): test period = last {test_days} days of the file; each day forecast from prices "
@@ -331,33 +334,86 @@ def log_benchmark(
     metrics = {"models": {k: {n: v for n, v in m.items()} for k, m in result["models"].items()}, "wall_s": result["wall_s"]}
     return log_run(f"bench-forecast-{result['market']}", params, metrics, artifacts, uri=uri, experiment=experiment)
 
+# %% ../nbs/34_benchmark.ipynb #821ce6e0
+def features_frame(
+    ds: xr.Dataset,  # features of one zone
+) -> pd.DataFrame:
+    "The tabular form of the features that the registered forecaster takes: one row per local hour."
+    f = pd.DataFrame({"local_date": pd.DatetimeIndex(ds["local_date"].values).strftime("%Y-%m-%d"),
+                      "local_hour": np.asarray(ds["local_hour"].values, dtype="int64")})
+    for v in ["price", *sorted(x for x in ds.data_vars if str(x).startswith("exog_"))]:
+        f[v] = np.asarray(ds[v].transpose("time", ...).values, dtype="float64").reshape(len(f), -1)[:, 0]
+    return f
+
+def _frame_features(f: pd.DataFrame) -> xr.Dataset:
+    "A one-zone features Dataset from `features_frame` rows."
+    need = {"local_date", "local_hour", "price"}
+    if not need <= set(f.columns):
+        raise EOError(f"forecaster input needs columns {sorted(need)} plus exog_*: got {list(f.columns)}")
+    day = pd.to_datetime(f["local_date"]).dt.normalize()
+    t = pd.DatetimeIndex(day + pd.to_timedelta(f["local_hour"].astype(int), unit="h"), name="time")
+    cols = ["price", *[c for c in f.columns if str(c).startswith("exog_")]]
+    return xr.Dataset({c: (("time", "zone"), f[c].to_numpy("float64")[:, None]) for c in cols},
+                      {"time": t, "zone": ["zone"], "local_date": ("time", pd.DatetimeIndex(day)),
+                       "local_hour": ("time", f["local_hour"].to_numpy("int64"))})
+
+class PriceForecaster(mlflow.pyfunc.PythonModel):
+    """The registered `price-forecaster`: forecasts every local day of the input whose 24 prices are missing,
+    from the days before it (a week or two of history) and the day's exogenous forecasts."""
+    def load_context(self, context):
+        from electricity_optimizer.cnn_lstm import CNNLSTMModel
+        self.model = CNNLSTMModel.load(context.artifacts["forecaster"])
+
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        ds = _frame_features(model_input)
+        days, price, _ = daily_view(ds, "price")
+        todo = days[np.isnan(price[:, :, 0]).all(axis=1)]
+        if len(todo) == 0:
+            raise EOError("forecaster input has no day without prices: leave `price` empty (NaN) on the days to forecast")
+        pred = self.model.predict_days(ds, todo)
+        return pd.DataFrame({"local_date": np.repeat(todo.strftime("%Y-%m-%d"), 24),
+                             "local_hour": np.tile(np.arange(24, dtype="int64"), len(todo)), "forecast": pred.ravel()})
+
+# %% ../nbs/34_benchmark.ipynb #486d7d82
+def _pins(dists=("electricity-optimizer", "torch", "pytorch-lightning", "numpy", "pandas", "xarray", "mlflow")) -> list[str]:
+    "`name==version` of the installed distributions the forecaster needs to load."
+    from importlib.metadata import PackageNotFoundError, version
+    out = []
+    for d in dists:
+        try: out.append(f"{d}=={version(d)}")
+        except PackageNotFoundError: pass
+    return out
+
 # %% ../nbs/34_benchmark.ipynb #3bb1cd3c
 def register_forecaster(
-    path: str | Path,  # saved forecaster file
-    metrics: dict,  # its benchmark metrics (nested ok)
+    path: str | Path,  # saved CNN-LSTM file (`CNNLSTMModel.save`)
+    metrics: dict,  # its metrics (nested ok)
+    example: pd.DataFrame,  # `features_frame` rows with `price` empty on the last day: the input example and signature
     name: str = "price-forecaster",  # registered model name
     alias: str | None = "production",  # alias to point at the new version (None: none)
     uri: str = "sqlite:///mlruns/mlflow.db",  # MLflow store
     experiment: str = "electricity-optimizer",  # MLflow experiment
 ) -> int:
-    "Register `path` as a new version of `name`; return the version number."
+    "Register `path` as a new pyfunc version of `name`, with a signature inferred from `example`; return the version number."
+    from electricity_optimizer.cnn_lstm import CNNLSTMModel
     from electricity_optimizer.tracking import configure, flatten
     configure(uri, experiment)
-    import mlflow
     from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
+    from mlflow.models import infer_signature
     path = Path(path)
     if not path.is_file(): raise EOError(f"forecaster file {path} not found: save the model first")
-    with mlflow.start_run(run_name="register-forecaster", tags={"stage": "register"}) as run:
+    pf = PriceForecaster()
+    try: pf.model = CNNLSTMModel.load(path)
+    except Exception as e:
+        raise EOError(f"forecaster file {path} is not a saved CNN-LSTM ({type(e).__name__}): save it with CNNLSTMModel.save") from None
+    signature = infer_signature(example, pf.predict(None, example))
+    with mlflow.start_run(run_name="register-forecaster", tags={"stage": "register"}):
         nums = {k: float(v) for k, v in flatten(metrics).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
         if nums: mlflow.log_metrics(nums)
-        mlflow.log_artifact(str(path), artifact_path="forecaster")
-    client = MlflowClient()
-    try: client.create_registered_model(name)
-    except MlflowException: pass  # exists already
-    mv = client.create_model_version(name, source=f"{run.info.artifact_uri}/forecaster", run_id=run.info.run_id,
-                                     tags={"file": path.name})
-    if alias: client.set_registered_model_alias(name, alias, mv.version)
+        info = mlflow.pyfunc.log_model(name="forecaster", python_model=PriceForecaster(), artifacts={"forecaster": str(path)},
+                                       signature=signature, input_example=example, pip_requirements=_pins())
+    mv = mlflow.register_model(info.model_uri, name, tags={"file": path.name})
+    if alias: MlflowClient().set_registered_model_alias(name, alias, mv.version)
     return int(mv.version)
 
 def production_forecaster(
@@ -366,15 +422,18 @@ def production_forecaster(
     alias: str = "production",  # alias of the version to fetch
     uri: str = "sqlite:///mlruns/mlflow.db",  # MLflow store
 ) -> Path:
-    "Download the forecaster file of `name@alias`; return its path."
+    "Download the model `name@alias`; return the path of its forecaster file."
     from electricity_optimizer.tracking import _offline_env
     _offline_env()
-    import mlflow
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
     mlflow.set_tracking_uri(uri)
     try: mv = MlflowClient().get_model_version_by_alias(name, alias)
     except MlflowException:
-        raise EOError(f"no registered model {name}@{alias} in {uri}: run the benchmark and register a forecaster first") from None
-    folder = Path(mlflow.artifacts.download_artifacts(artifact_uri=mv.source, dst_path=str(dst)))
-    return folder / mv.tags["file"]
+        raise EOError(f"no registered model {name}@{alias} in {uri}: run `eo train` (or `dvc repro train`) to register one") from None
+    folder = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{mv.version}", dst_path=str(dst)))
+    f = folder / "artifacts" / mv.tags.get("file", "")
+    if not f.is_file():
+        raise EOError(f"{name} version {mv.version} in {uri} holds no forecaster file (registered by an older version?): "
+                      "run `dvc repro --force train` to register a new one")
+    return f

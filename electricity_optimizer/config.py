@@ -186,6 +186,7 @@ class HouseholdParams(_Section):
     step_min: Literal[15, 30, 60] = 60  # slot length
     flex_h: float = Field(12.0, gt=0, le=48)  # hours an appliance cycle may be moved after its measured start
     publish: HHMM = "13:00"  # local time the next day's prices are published (rolling schedule)
+    forecast: str = Field("LEAR_84", pattern=r"^(naive_weekly|LEAR_\d+)$")  # forecast the day-before plan uses: naive_weekly or LEAR_<days>
 
     _iso = field_validator("start", "end", mode="before")(DataParams._iso_day.__func__)
 

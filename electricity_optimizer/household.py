@@ -13,14 +13,17 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
+from .config import EOError
 from .devices import Appliance, EVSession, FixedLoad, Prices, ThermalLoad, synthetic_outdoor_c
 from .savings import compare_period, summarize_savings
 from .tariffs import Tariff, export_prices, import_prices, schedule
 
 # %% auto #0
-__all__ = ['OPSD_DEVICES', 'GERMAN_TARIFFS_2016', 'TIMERS', 'load_opsd', 'epf_prices', 'runs', 'appliance_cycles', 'base_name',
-           'ev_sessions', 'heat_pump_day', 'household_days', 'wholesale_tariff', 'tariff_prices', 'run_household_study']
+__all__ = ['OPSD_DEVICES', 'HOUSEHOLD_FORECASTS', 'GERMAN_TARIFFS_2016', 'TIMERS', 'load_opsd', 'epf_prices', 'runs',
+           'appliance_cycles', 'base_name', 'ev_sessions', 'heat_pump_day', 'household_days', 'forecast_wholesale',
+           'wholesale_tariff', 'tariff_prices', 'run_household_study']
 
 # %% ../nbs/42_household.ipynb #b891f8be
 OPSD_DEVICES = ("dishwasher", "ev", "freezer", "grid_export", "grid_import", "heat_pump", "pv", "refrigerator", "washing_machine")
@@ -160,6 +163,38 @@ def household_days(
         out.append((d, devs, slots))
     return out
 
+# %% ../nbs/42_household.ipynb #9fcd04cd
+HOUSEHOLD_FORECASTS = ("naive_weekly", "LEAR_<days>")  # forecasters `forecast_wholesale` knows
+
+def forecast_wholesale(
+    method: str,  # 'naive_weekly' or 'LEAR_<days>' (e.g. 'LEAR_84'), see `HOUSEHOLD_FORECASTS`
+    prices_csv: str | Path,  # epf/DE.csv
+    first: date,  # first local day that needs a forecast
+    last: date,  # last local day that needs a forecast
+    progress: bool = True,  # progress bar (LEAR)
+) -> pd.Series:
+    "Day-ahead forecasts of the German wholesale price per MWh (UTC), each day's made from prices up to the day before."
+    wholesale = epf_prices(prices_csv)
+    if method == "naive_weekly": return wholesale.shift(freq="7D").rename("price")
+    window = method.removeprefix("LEAR_")
+    if not (method.startswith("LEAR_") and window.isdigit()):
+        raise EOError(f"household forecast {method!r} is unknown: use one of {', '.join(HOUSEHOLD_FORECASTS)} (e.g. LEAR_84)")
+    from electricity_optimizer.features import build_features
+    from electricity_optimizer.ingest import read_epf
+    from electricity_optimizer.lear import LEAR
+    ds = build_features(read_epf(prices_csv, "DE"), "DE")
+    have = pd.DatetimeIndex(np.unique(ds["local_date"].values))
+    want = pd.date_range(first - timedelta(days=1), last + timedelta(days=1), freq="D")
+    days = want[want.isin(have)]
+    if len(days) < len(want):
+        raise EOError(f"{prices_csv} has no prices for {len(want) - len(days)} of the days {first}..{last} (and one either side): "
+                      "use a study period inside the price file")
+    model, out = LEAR(int(window)), []
+    for d in tqdm(days, desc=f"forecast {method}", unit="day", disable=not progress):
+        out.append(model.fit(ds, until=d).predict(ds, d))
+    local = days.repeat(24) + pd.to_timedelta(np.tile(np.arange(24), len(days)), unit="h")
+    return pd.Series(np.concatenate(out), (local - pd.Timedelta("1h")).tz_localize("UTC"), name="price")  # CET = UTC+1
+
 # %% ../nbs/42_household.ipynb #ac3aba66
 def wholesale_tariff(slots: pd.DatetimeIndex, wholesale: pd.Series) -> Prices:
     "Import at the wholesale price (per kWh), export earns nothing: the spread alone, no tariff."
@@ -208,6 +243,7 @@ def run_household_study(
     flex_h: float = 12.0,  # appliance flexibility window, hours
     timer: str | dict = "01:00",  # the timer schedule's start time, or one per tariff (missing ones: 01:00)
     publish: str = "13:00",  # day-ahead publication time (rolling schedule)
+    forecast: str = "naive_weekly",  # what the forecast-driven schedule plans on: naive_weekly or LEAR_<days>, see `forecast_wholesale`
     timezone: str = "Europe/Berlin",  # the household's zone
     solver: str = "highs",  # 'highs', 'glpk' or 'cbc'
     mip_gap: float = 1e-3,  # relative optimality gap
@@ -218,17 +254,20 @@ def run_household_study(
     hh = load_opsd(household_csv)
     hh = hh.loc[(start and pd.Timestamp(start, tz=timezone) - pd.Timedelta("1D")):(end and pd.Timestamp(end, tz=timezone) + pd.Timedelta("2D"))]
     days = [d for d in household_days(hh, step_min, flex_h, timezone=timezone)
-            if (start is None or d[0] >= date.fromisoformat(start)) and (end is None or d[0] <= date.fromisoformat(end))]
+            if (start is None or d[0] >= date.fromisoformat(start)) and (end is None or d[0] <= date.fromisoformat(end))] if len(hh) > 48 else []
     wholesale = epf_prices(prices_csv)
-    naive = wholesale.shift(freq="7D")
+    if not days: raise EOError(f"no household days between {start} and {end}: pick start and end inside the household file")
+    t0 = time.perf_counter()
+    fc_wholesale = forecast_wholesale(forecast, prices_csv, days[0][0], days[-1][0], progress)
+    fc_wall = time.perf_counter() - t0
     frames, prices, walls = [], {}, {}
     if tariffs is None: tariffs, timer = {k: tariff_prices(t) for k, t in GERMAN_TARIFFS_2016.items()}, TIMERS
     for name, tariff in tariffs.items():
         clock = timer.get(name, "01:00") if isinstance(timer, dict) else timer
         t0 = time.perf_counter()
         prices[name] = actual = _prices_on(tariff, wholesale, days)
-        forecast = _prices_on(tariff, naive, days)
-        per = compare_period(days, forecast, actual, None, clock, publish, timezone, solver, mip_gap, time_limit_s, progress)
+        planned = _prices_on(tariff, fc_wholesale, days)
+        per = compare_period(days, planned, actual, None, clock, publish, timezone, solver, mip_gap, time_limit_s, progress)
         per.insert(0, "tariff", name)
         per["device"] = per["device"].map(base_name)
         frames.append(per.groupby(["tariff", "date", "device"], sort=False, as_index=False).agg(
@@ -236,5 +275,5 @@ def run_household_study(
         walls[name] = time.perf_counter() - t0
     df = pd.concat(frames, ignore_index=True)
     metrics = _study_metrics(df, prices)
-    for name in metrics: metrics[name]["wall_s"] = round(walls[name], 1)
+    for name in metrics: metrics[name].update(wall_s=round(walls[name], 1), forecast=forecast, forecast_wall_s=round(fc_wall, 1))
     return df, metrics

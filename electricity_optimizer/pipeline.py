@@ -194,8 +194,11 @@ def run_train(p: Params, paths: Paths = Paths()) -> dict:
     metrics = {"train_wall_s": round(wall, 2), "train_until": str(first_test.date()), "epochs": len(model.history),
                **{k: round(float(v), 5) for k, v in last.items() if k.endswith("loss")}}
     # the registry's production version is what the forecast stage loads
-    from electricity_optimizer.benchmark import register_forecaster
-    metrics["registered_version"] = register_forecaster(paths.model, metrics, uri=p.tracking.uri,
+    from electricity_optimizer.benchmark import features_frame, register_forecaster
+    days = model.params["lookback_days"] + 1  # the example: the last look-back before the test, and its first day to forecast
+    example = features_frame(ds.sel(time=ds.local_date <= first_test)).iloc[-days * 24:].reset_index(drop=True)
+    example.loc[example.index[-24:], "price"] = np.nan
+    metrics["registered_version"] = register_forecaster(paths.model, metrics, example, uri=p.tracking.uri,
                                                         experiment=p.tracking.experiment)
     write_json(metrics, paths.metrics / "train.json")
     tracking.log_run("train", {"train": p.train.model_dump()}, metrics, [paths.model],
@@ -331,7 +334,7 @@ def run_household(p: Params, paths: Paths = Paths()) -> dict:
     h, o = p.household, p.optimize
     t0 = time.perf_counter()
     df, metrics = run_household_study(_mirror_file(p, h.csv), _mirror_file(p, h.prices), start=h.start, end=h.end,
-                                      step_min=h.step_min, flex_h=h.flex_h, publish=h.publish, timezone=o.timezone,
+                                      step_min=h.step_min, flex_h=h.flex_h, publish=h.publish, forecast=h.forecast, timezone=o.timezone,
                                       solver=o.solver, mip_gap=o.mip_gap, time_limit_s=o.time_limit_s)
     write_parquet(df, paths.household)
     out = {"tariffs": metrics, "household_wall_s": round(time.perf_counter() - t0, 1)}
