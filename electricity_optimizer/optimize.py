@@ -167,6 +167,16 @@ def _glpsol_path() -> str | None:
     exe = Path(sys.executable).parent / ("glpsol.exe" if sys.platform == "win32" else "glpsol")
     return str(exe) if exe.exists() else shutil.which("glpsol")
 
+def _cbc_path() -> str | None:
+    "The CBC binary of the cbcbox package (pip install cbcbox, or the project's `cbc` extra), else a cbc on PATH."
+    try:
+        from cbcbox import cbc_bin_path
+        exe = cbc_bin_path()
+        if Path(exe).exists(): return exe
+    except ImportError:
+        pass
+    return shutil.which("cbc")
+
 def _solver(name: str, mip_gap: float, time_limit_s: float):
     "A configured Pyomo solver and the keyword arguments for its `solve` call."
     if name == "highs":
@@ -183,9 +193,11 @@ def _solver(name: str, mip_gap: float, time_limit_s: float):
         opt.options.update({"cuts": None, "mipgap": mip_gap, "tmlim": max(1, math.ceil(time_limit_s))})
         return opt, {}
     if name == "cbc":
-        if shutil.which("cbc") is None:
-            raise OptimizationError("solver 'cbc' is not available: no cbc on PATH; install COIN-OR CBC or use solver 'highs'")
-        opt = pyo.SolverFactory("cbc")
+        exe = _cbc_path()
+        if exe is None:
+            raise OptimizationError("solver 'cbc' is not available: install it with pip install cbcbox "
+                                    "(or pip install -e '.[cbc]'), or use solver 'highs'")
+        opt = pyo.SolverFactory("cbc", executable=exe)
         opt.options.update({"ratioGap": mip_gap, "seconds": time_limit_s, "threads": 1})
         return opt, {}
     raise ValueError(f"unknown solver {name!r}; use 'highs', 'glpk' or 'cbc'")

