@@ -126,7 +126,8 @@ def render(r) -> str:
              f"(forecast: {o['forecast']}; the weekly seasonal naive forecast captures {o['naive_weekly']['capture_forecast_pct']}%). "
              + (f"The rolling schedule equals perfect foresight: {o['why_rolling_equals_perfect']}. " if o["why_rolling_equals_perfect"] else "")
              + f"Mean import price {o['mean_import_price_kwh']} EUR/kWh, mean daily spread {o['mean_daily_spread_kwh']} EUR/kWh. "
-             f"Wall time on the dynamic tariff: {o['year_wall_s']} s; all tariffs {o['all_tariffs_wall_s']} s.", "",
+             f"Wall time of the five schedules on the dynamic tariff: {o['year_wall_s']} s; the daily forecasts: {o.get('forecast_wall_s')} s; "
+             f"all tariffs with the forecasts: {o['all_tariffs_wall_s']} s (one core).", "",
              "| tariff | unmanaged | timer | forecast | rolling | perfect | saving rolling % | saving perfect % | vs timer % (rolling) | capture forecast % | daily spread |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for t, m in o["tariffs"].items():
