@@ -243,7 +243,7 @@ def run_forecast(p: Params, paths: Paths = Paths()) -> dict:
     plot.insert(0, "actual", fc["price"].isel(zone=0).to_pandas())
     write_text(plot.rename_axis("time").reset_index().to_csv(index=False, float_format="%.3f"), paths.plots / "forecast.csv")
     tracking.log_run("forecast", {"train.models": p.train.models, "data.market": p.data.market}, metrics,
-                     [paths.metrics / "forecast.json"], uri=p.tracking.uri, experiment=p.tracking.experiment)
+                     [paths.metrics / "forecast.json", paths.forecast], uri=p.tracking.uri, experiment=p.tracking.experiment)
     return metrics
 
 # %% ../nbs/80_pipeline.ipynb #a11eec2b

@@ -61,6 +61,19 @@ def test_mlflow_recorded_every_stage(repro_repo):
     assert fc["forecaster"].startswith("price-forecaster@production sha256:")
 
 
+def test_forecast_run_keeps_its_file_and_the_registered_model_its_signature(repro_repo):
+    import mlflow
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{repro_repo['repo'] / 'mlruns' / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("electricity-optimizer")
+    run = client.search_runs([exp.experiment_id], "attributes.run_name = 'forecast'")[0]
+    assert {"forecast.json", "forecast.nc"} <= {a.path for a in client.list_artifacts(run.info.run_id)}
+    mv = client.get_model_version_by_alias("price-forecaster", "production")
+    mlflow.set_tracking_uri(client.tracking_uri)
+    sig = mlflow.models.get_model_info(f"models:/price-forecaster/{mv.version}").signature
+    assert sig.inputs.input_names() == ["local_date", "local_hour", "price", "exog_0", "exog_1"]
+    assert sig.outputs.input_names() == ["local_date", "local_hour", "forecast"]
+
+
 def test_report_html_shows_the_savings(repro_repo):
     m = json.loads((repro_repo["repo"] / "metrics/optimize.json").read_text())
     html = (repro_repo["repo"] / "reports/build/savings.html").read_text()
