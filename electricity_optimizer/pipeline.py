@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,10 @@ def _need(path: Path, stage: str) -> Path:
     if not path.exists():
         raise EOError(f"{path} not found: run the upstream stage first (dvc repro {stage})")
     return path
+
+def _progress() -> bool:
+    "Progress bars only on a terminal: in logs (DVC, CI) each update would be a line."
+    return sys.stderr.isatty()
 
 # %% ../nbs/80_pipeline.ipynb #93b3d2f3
 def download_cache() -> Path:
@@ -299,7 +304,7 @@ def run_optimize(p: Params, paths: Paths = Paths()) -> dict:
     devices = {k: v.model_dump() for k, v in o.devices.items()}
     t0 = time.perf_counter()
     plan = plan_period(forecast, actual, devices, timezone=o.timezone, solver=o.solver, mip_gap=o.mip_gap,
-                       time_limit_s=o.time_limit_s)
+                       time_limit_s=o.time_limit_s, progress=_progress())
     wall = time.perf_counter() - t0
     _check_plan(plan)
     write_parquet(plan, paths.savings)
@@ -335,7 +340,8 @@ def run_household(p: Params, paths: Paths = Paths()) -> dict:
     t0 = time.perf_counter()
     df, metrics = run_household_study(_mirror_file(p, h.csv), _mirror_file(p, h.prices), start=h.start, end=h.end,
                                       step_min=h.step_min, flex_h=h.flex_h, publish=h.publish, forecast=h.forecast, timezone=o.timezone,
-                                      solver=o.solver, mip_gap=o.mip_gap, time_limit_s=o.time_limit_s)
+                                      solver=o.solver, mip_gap=o.mip_gap, time_limit_s=o.time_limit_s,
+                                      progress=_progress())
     write_parquet(df, paths.household)
     out = {"tariffs": metrics, "household_wall_s": round(time.perf_counter() - t0, 1)}
     write_json(out, paths.metrics / "household.json")
