@@ -263,14 +263,16 @@ def _ev_block(b, ev: EVSession, hz: _Horizon):
     b.cost = pyo.Expression(rule=_ev_value, doc="minus the value of opportunistic energy, currency units")
 
 def _ev_from(ev: EVSession, hz: _Horizon, first: int) -> np.ndarray:
-    "Full power from slot `first` (moved earlier if the energy would not fit), last slot partial."
+    "Full power from slot `first` (moved earlier if the energy would not fit), last slot partial; an opportunistic session takes what its window allows."
     out, slots = np.zeros(len(hz.index)), _ev_slots(ev, hz)
-    k = _ev_min_slots(ev, hz)
+    per_slot = ev.max_power_kw * hz.step_h * ev.efficiency  # kWh into the battery in one slot at full power
+    energy = min(ev.energy_kwh, per_slot * len(slots))  # smaller only for opportunistic sessions (others are checked)
+    k = math.ceil(energy / per_slot - 1e-9)
     if not k: return out
     i0 = min(int(np.searchsorted(slots, first)), len(slots) - k)
     kw = np.full(k, ev.max_power_kw)
-    kw[-1] = ev.energy_kwh / (hz.step_h * ev.efficiency) - ev.max_power_kw * (k - 1)
-    if kw[-1] < ev.min_power_kw: kw[:] = ev.energy_kwh / (hz.step_h * ev.efficiency * k)
+    kw[-1] = energy / (hz.step_h * ev.efficiency) - ev.max_power_kw * (k - 1)
+    if kw[-1] < ev.min_power_kw: kw[:] = energy / (hz.step_h * ev.efficiency * k)
     out[slots[i0:i0 + k]] = kw
     return out
 

@@ -343,3 +343,14 @@ def test_highs_and_glpk_agree_with_battery_heat_pump_and_pv(de):
     assert model_size(m)["binaries"] == len(m.device["dw"].S)  # only the start binaries
     s = extract(m)
     assert household_costs(s, p, devs)["total"] <= household_costs(unmanaged_schedule(p, devices=devs), p, devs)["total"] + 1e-6
+
+
+def test_opportunistic_ev_takes_what_its_window_allows():
+    # 0.338 kWh would need two 15-minute slots at 1.5 kW, the window has one: the session is not infeasible,
+    # it just takes 1.5 kW x 0.25 h x 0.9 = 0.3375 kWh (found by the property test of test_savings)
+    idx = pd.date_range("2016-01-05", periods=6, freq="15min", tz="UTC")
+    ev = EVSession("ev", idx[0], idx[1], 0.338, 1.5, value_kwh=0.2)
+    from electricity_optimizer.optimize import rule_schedule
+    for s in (unmanaged_schedule(Prices(pd.Series(0.3, idx)), devices=[ev]),
+              rule_schedule(Prices(pd.Series(0.3, idx)), devices=[ev], timer="01:00", timezone="UTC")):
+        assert s["ev"].tolist() == [1.5, 0, 0, 0, 0, 0]
