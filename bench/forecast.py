@@ -1,6 +1,6 @@
 """EPF forecast benchmark (Lago et al. 2021 protocol) for one market; resumable.
 
-    .venv/bin/python bench/forecast.py --market NP                      # everything: naive, ARX, LEAR x4, CNN-LSTM x4
+    .venv/bin/python bench/forecast.py --market NP                      # everything: naive, ARX, LEAR x4, CNN-LSTM x8, CNN-LSTM-hand x4
     .venv/bin/python bench/forecast.py --market NP --models LEAR        # LEAR windows only (+ naive_weekly)
     .venv/bin/python bench/forecast.py --market NP --max-days 5         # first 5 test days (cost probe)
     .venv/bin/python bench/forecast.py --market NP --report-only        # score what the cache holds, compute nothing
@@ -22,11 +22,13 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--market", default="NP", choices=["NP", "PJM", "DE"])
     ap.add_argument("--models", nargs="+", default=None,
-                    help="naive_weekly naive_daily ARX LEAR LEAR_<days> CNN-LSTM CNN-LSTM_<k> (default: all)")
+                    help="naive_weekly naive_daily ARX LEAR LEAR_<days> CNN-LSTM CNN-LSTM_<k> CNN-LSTM-hand (default: all)")
     ap.add_argument("--windows", nargs="+", type=int, default=None, help="LEAR calibration windows (default 56 84 1092 1456)")
     ap.add_argument("--test-days", type=int, default=728)
     ap.add_argument("--max-days", type=int, default=None)
     ap.add_argument("--cnn-refit-every", type=int, default=28)
+    ap.add_argument("--cnn-top", type=int, default=4, help="CNN-LSTM members: best configurations of the market's search "
+                                                        "(reports/benchmarks/tuning/<MARKET>.json, from bench/tune.py)")
     ap.add_argument("--cnn-epochs", type=int, default=None)
     ap.add_argument("--cnn-train-days", type=int, default=None)
     ap.add_argument("--threads", type=int, default=1, help="BLAS and torch threads")
@@ -53,13 +55,13 @@ def main(argv=None) -> int:
     try:
         r = run_benchmark(a.market, a.models or DEFAULT_MODELS, mirror=mirror, out_dir=a.out_dir, test_days=a.test_days,
                           resume=not a.fresh, progress=not a.no_progress, max_days=a.max_days,
-                          windows=tuple(a.windows or LEAR_WINDOWS), cnn_params=cnn, cnn_refit_every=a.cnn_refit_every,
+                          windows=tuple(a.windows or LEAR_WINDOWS), cnn_params=cnn, cnn_refit_every=a.cnn_refit_every, cnn_top=a.cnn_top,
                           blas_threads=a.threads, compute=not a.report_only, track=a.track)
     except EOError as e:
         print(f"bench: error: {e}", file=sys.stderr)
         return 2
     for k, m in r["models"].items():
-        print(f"{k:>14}  days {m['days']:4d}  MAE {m['MAE']:7.3f}  rMAE {m['rMAE']:6.3f}  sMAPE {m['sMAPE']:6.2f}  "
+        print(f"{k:>17}  days {m['days']:4d}  MAE {m['MAE']:7.3f}  rMAE {m['rMAE']:6.3f}  sMAPE {m['sMAPE']:6.2f}  "
               f"RMSE {m['RMSE']:7.3f}  MAPE {m['MAPE']:7.2f}")
     print(f"wall {r['wall_s']} s; compute {r['compute_s']}; complete: {r['complete']}")
     print(f"-> {Path(a.out_dir) / ('forecast_' + a.market + '.json')}")

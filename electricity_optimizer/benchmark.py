@@ -36,7 +36,7 @@ __all__ = ['PROTOCOL', 'PUBLISHED', 'CNN_PARAMS', 'CNN_MEMBERS', 'DEFAULT_MODELS
 # %% ../nbs/34_benchmark.ipynb #bc6790d7
 PROTOCOL = ("EPF benchmark (Lago et al. 2021): test period = last {test_days} days of the file; each day forecast from prices "
             "up to the previous day and the day's exogenous day-ahead forecasts. LEAR (windows {windows}) and ARX recalibrated "
-            "daily; CNN-LSTM members retrained every {refit} days on the {train_days} days before the block. "
+            "daily; CNN-LSTM members ({members}) retrained every {refit} days on their training window before the block. "
             "rMAE relative to the weekly seasonal naive over the same days; MAPE over |price| > 1; "
             "DM: one-sided multivariate Diebold-Mariano test on daily mean absolute errors (norm 1).")
 
@@ -91,12 +91,12 @@ CNN_PARAMS = dict(epochs=30, hidden=32, channels=16, lr=0.002, batch_size=32, tr
                   num_threads=1, accelerator="auto")  # CNN-LSTM settings of the benchmark
 CNN_MEMBERS = ({"seed": 1, "lookback_days": 7}, {"seed": 2, "lookback_days": 7},
                {"seed": 3, "lookback_days": 14}, {"seed": 4, "lookback_days": 14})  # ensemble members
-DEFAULT_MODELS = ("naive_weekly", "naive_daily", "ARX", "LEAR", "CNN-LSTM")
+DEFAULT_MODELS = ("naive_weekly", "naive_daily", "ARX", "LEAR", "CNN-LSTM", "CNN-LSTM-hand")
 
 def benchmark_models(
     names: Iterable[str] = DEFAULT_MODELS,  # model names or groups ('LEAR', 'CNN-LSTM')
     windows: Sequence[int] = LEAR_WINDOWS,  # LEAR calibration windows
-    cnn_members: Sequence[dict] = CNN_MEMBERS,  # one dict of CNN-LSTM overrides per member
+    cnn_members: Sequence[dict] = CNN_MEMBERS,  # one dict of CNN-LSTM overrides per member of the group CNN-LSTM
     cnn_params: dict | None = None,  # CNN-LSTM settings (default CNN_PARAMS)
     cnn_refit_every: int = 28,  # days between CNN-LSTM retrainings
     arx_window: int = 728,  # ARX calibration window
@@ -112,18 +112,22 @@ def benchmark_models(
             for w in (windows if n == "LEAR" else [int(n.removeprefix("LEAR_"))]):
                 m = LEAR(w)
                 out[m.name] = (m, 1, {"window": m.window, "max_iter": m.max_iter, "lars_normalize": m.lars_normalize})
-        elif n == "CNN-LSTM" or n.startswith("CNN-LSTM_"):
+        elif n.startswith("CNN-LSTM"):
             from electricity_optimizer.cnn_lstm import CNNLSTMModel
-            which = range(1, len(cnn_members) + 1) if n == "CNN-LSTM" else [int(n.removeprefix("CNN-LSTM_"))]
-            for k in which:
-                p = {**CNN_PARAMS, **(cnn_params or {}), **cnn_members[k - 1]}
-                m = CNNLSTMModel(**p); m.name = f"CNN-LSTM_{k}"
+            group, _, k = n.partition("_")
+            if group not in ("CNN-LSTM", "CNN-LSTM-hand") or not (k == "" or k.isdigit()):
+                raise EOError(f"unknown benchmark model {n!r}: use CNN-LSTM, CNN-LSTM_<k>, CNN-LSTM-hand or CNN-LSTM-hand_<k>")
+            members = cnn_members if group == "CNN-LSTM" else CNN_MEMBERS
+            for k in (range(1, len(members) + 1) if k == "" else [int(k)]):
+                p = {**CNN_PARAMS, **(cnn_params or {}), **members[k - 1]}
+                m = CNNLSTMModel(**p); m.name = f"{group}_{k}"
                 out[m.name] = (m, cnn_refit_every, {**p, "refit_every": cnn_refit_every})
         else:
-            raise EOError(f"unknown benchmark model {n!r}: use naive_weekly, naive_daily, ARX, LEAR, LEAR_<days>, CNN-LSTM, CNN-LSTM_<k>")
+            raise EOError(f"unknown benchmark model {n!r}: use naive_weekly, naive_daily, ARX, LEAR, LEAR_<days>, CNN-LSTM, "
+                          "CNN-LSTM_<k>, CNN-LSTM-hand")
     return out
 
-ENSEMBLES = {"LEAR_ens": ("mean", "LEAR_"), "CNN-LSTM_ens": ("mean", "CNN-LSTM_")}
+ENSEMBLES = {"LEAR_ens": ("mean", "LEAR_"), "CNN-LSTM_ens": ("mean", "CNN-LSTM_"), "CNN-LSTM-hand_ens": ("mean", "CNN-LSTM-hand_")}
 VS_PUBLISHED = {"LEAR_ens": "LEAR-Ens", "CNN-LSTM_ens": "DNN-Ens"}  # our ensemble -> the published one it is compared with
 
 # %% ../nbs/34_benchmark.ipynb #76c8bc06
@@ -264,6 +268,23 @@ def markdown_table(
             lines.append(f"| {a} | " + " | ".join(f(r["dm_pvalues"][a].get(b), 3) for b in names) + " |")
     return "\n".join(lines) + "\n"
 
+# %% ../nbs/34_benchmark.ipynb #10ccbc51
+def _cnn_members(
+    market: str,  # EPF market
+    members: Sequence[dict] | None,  # explicit members, or None
+    tuning_dir: Path,  # where the search summaries are
+    top: int, seeds: Sequence[int],  # tuned members: best configurations, seeds per configuration
+) -> tuple[list[dict], str]:
+    "The members of the CNN-LSTM group and a note on where they come from."
+    if members is not None: return list(members), "given settings"
+    f = tuning_dir / f"{market}.json"
+    if not f.exists(): return list(CNN_MEMBERS), "hand-set settings, no search summary found"
+    from electricity_optimizer.tuning import tuned_members
+    s = json.loads(f.read_text())
+    return tuned_members(market, top, seeds, tuning_dir), (
+        f"the {top} best of {s['trials']} configurations searched on {s['val_start']} .. {s['val_end']}, "
+        f"seeds {'/'.join(map(str, seeds))}")
+
 # %% ../nbs/34_benchmark.ipynb #73b7e483
 def run_benchmark(
     market: str,  # EPF market: NP, PJM or DE
@@ -275,7 +296,10 @@ def run_benchmark(
     progress: bool = True,  # progress bars
     max_days: int | None = None,  # forecast only the first days of the test period
     windows: Sequence[int] = LEAR_WINDOWS,  # LEAR calibration windows
-    cnn_members: Sequence[dict] = CNN_MEMBERS,  # CNN-LSTM ensemble members (overrides of cnn_params)
+    cnn_members: Sequence[dict] | None = None,  # CNN-LSTM members (overrides of cnn_params); None: tuned when a search exists
+    tuning_dir: str | Path | None = None,  # where `tune_cnn_lstm` wrote its summaries (default: <out_dir>/tuning)
+    cnn_top: int = 4,  # tuned members: best configurations used
+    cnn_seeds: Sequence[int] = (1, 2),  # tuned members: seeds per configuration
     cnn_params: dict | None = None,  # CNN-LSTM settings on top of CNN_PARAMS
     cnn_refit_every: int = 28,  # days between CNN-LSTM retrainings
     blas_threads: int | None = 1,  # BLAS threads during the run (None: leave as is)
@@ -293,9 +317,10 @@ def run_benchmark(
     period = benchmark_days(ds, test_days)
     days = period[:max_days] if max_days else period
     names = list(models)
+    out_dir = Path(out_dir)
+    cnn_members, members_note = _cnn_members(market, cnn_members, Path(tuning_dir or out_dir / "tuning"), cnn_top, cnn_seeds)
     ms = benchmark_models(["naive_weekly", *[n for n in names if n != "naive_weekly"]], windows, cnn_members,
                           cnn_params, cnn_refit_every)
-    out_dir = Path(out_dir)
     with threadpool_limits(blas_threads) if blas_threads else nullcontext():
         preds, seconds = forecast_models(ds, ms, days, out_dir / "cache" / market, resume, progress, compute)
     actual = daily_view(ds)[1][-len(period):][: len(days), :, 0]
@@ -305,7 +330,8 @@ def run_benchmark(
     result = {"market": market, "test_days": len(days), "test_period_days": len(period), "complete": full,
               "test_start": str(days[0].date()), "test_end": str(days[-1].date()),
               "protocol": PROTOCOL.format(test_days=len(period), windows="/".join(map(str, windows)), refit=cnn_refit_every,
-                                          train_days={**CNN_PARAMS, **(cnn_params or {})}["train_days"]),
+                                          members=members_note),
+              "cnn_members": [{**CNN_PARAMS, **(cnn_params or {}), **m} for m in cnn_members],
               "device": _device(ms) if compute else _previous(out_dir / f"forecast_{market}.json", "device", _device(ms)),
               "wall_s": round(sum(seconds.values()), 1), "this_run_s": round(time.perf_counter() - t0, 1),
               "compute_s": {k: round(v, 1) for k, v in seconds.items()}, "models": metrics,

@@ -17,7 +17,7 @@ from . import pipeline
 
 # %% auto #0
 __all__ = ['app', 'bench_app', 'ingest', 'sources', 'quality', 'features', 'train', 'forecast', 'optimize', 'household', 'switch',
-           'report', 'bench_forecast', 'serve', 'main']
+           'report', 'bench_forecast', 'bench_tune', 'serve', 'main']
 
 # %% ../nbs/90_cli.ipynb #b0b985c1
 app = typer.Typer(
@@ -103,9 +103,10 @@ app.add_typer(bench_app, name="bench")
 @bench_app.command("forecast")
 def bench_forecast(
     market: str = typer.Option("NP", help="EPF market: NP, PJM or DE"),
-    models: Optional[list[str]] = typer.Option(None, "--model", help="model or group (naive_daily, ARX, LEAR, CNN-LSTM); repeat; default all"),
+    models: Optional[list[str]] = typer.Option(None, "--model", help="model or group (naive_daily, ARX, LEAR, CNN-LSTM, CNN-LSTM-hand); repeat; default all"),
     max_days: Optional[int] = typer.Option(None, help="forecast only the first N test days (a short check)"),
     cnn_refit_every: int = typer.Option(28, help="days between CNN-LSTM retrainings"),
+    cnn_top: int = typer.Option(4, help="CNN-LSTM members: best configurations of the market's search (bench tune)"),
     fresh: bool = typer.Option(False, help="discard stored forecasts of the selected models"),
     report_only: bool = typer.Option(False, help="score what is stored, compute nothing"),
     track: bool = typer.Option(False, help="log the result to MLflow"),
@@ -119,10 +120,29 @@ def bench_forecast(
     p = load_params(params)
     os.chdir(pipeline.find_root(params.parent))
     r = run_benchmark(market, models or DEFAULT_MODELS, mirror=p.data.mirror, max_days=max_days,
-                      cnn_refit_every=cnn_refit_every, resume=not fresh, compute=not report_only, track=track,
+                      cnn_refit_every=cnn_refit_every, cnn_top=cnn_top, resume=not fresh, compute=not report_only, track=track,
                       tracking_uri=p.tracking.uri, experiment=p.tracking.experiment)
     for name, m in r["models"].items():
-        typer.echo(f"{name:14} MAE {m['MAE']:.3f}  rMAE {m['rMAE']:.3f}  sMAPE {m['sMAPE']:.2f}%")
+        typer.echo(f"{name:17} MAE {m['MAE']:.3f}  rMAE {m['rMAE']:.3f}  sMAPE {m['sMAPE']:.2f}%")
+
+@bench_app.command("tune")
+def bench_tune(
+    market: str = typer.Option("NP", help="EPF market: NP, PJM or DE"),
+    trials: int = typer.Option(60, help="trials in the study in all, earlier (resumed) ones included"),
+    timeout: Optional[float] = typer.Option(None, help="seconds after which no new trial starts"),
+    params: Path = _PARAMS,
+):
+    "Search the CNN-LSTM settings of a market on the year before its test period (Optuna; resumable)."
+    from electricity_optimizer.tuning import tune_cnn_lstm
+    if market not in ("NP", "PJM", "DE"):
+        raise EOError(f"--market {market!r} is not an EPF benchmark market: use NP, PJM or DE")
+    params = params if params.is_absolute() else Path.cwd() / params
+    p = load_params(params)
+    os.chdir(pipeline.find_root(params.parent))
+    s = tune_cnn_lstm(market, trials, timeout, mirror=p.data.mirror, progress=sys.stderr.isatty())
+    typer.echo(f"{s['trials']} trials; hand-set configuration MAE {s['baseline_mae']}; best:")
+    for b in s["best"][:5]:
+        typer.echo(f"  trial {b['number']:3d}  MAE {b['mae']:.3f}  {b['params']}")
 
 # %% ../nbs/90_cli.ipynb #f55cae46
 @app.command()

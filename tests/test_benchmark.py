@@ -149,3 +149,25 @@ def test_script_reports_from_the_cache(first):
     assert "LEAR_ens  days    4" in p.stdout
     again = json.loads((out / "forecast_NP.json").read_text())
     assert again["models"]["LEAR_ens"] == r["models"]["LEAR_ens"]
+
+
+def test_cnn_members_come_from_the_search_summary(tmp_path):
+    best = [{"number": i, "mae": 1.0 + i, "params": {"hidden": 4 + i, "epochs": 1}} for i in range(3)]
+    (tmp_path / "NP.json").write_text(json.dumps({"trials": 7, "val_start": "2015-12-28", "val_end": "2016-12-26",
+                                                  "best": best}))
+    members, note = bm._cnn_members("NP", None, tmp_path, 2, (1, 2))
+    assert members == [{"hidden": 4, "epochs": 1, "seed": 1}, {"hidden": 4, "epochs": 1, "seed": 2},
+                       {"hidden": 5, "epochs": 1, "seed": 1}, {"hidden": 5, "epochs": 1, "seed": 2}]
+    assert "2 best of 7 configurations searched on 2015-12-28 .. 2016-12-26" in note
+    assert bm._cnn_members("DE", None, tmp_path, 2, (1,)) == (list(bm.CNN_MEMBERS), "hand-set settings, no search summary found")
+    assert bm._cnn_members("NP", [{"seed": 9}], tmp_path, 2, (1,))[0] == [{"seed": 9}]
+    with pytest.raises(EOError, match="fewer than k=4"):
+        bm._cnn_members("NP", None, tmp_path, 4, (1,))
+
+
+def test_hand_set_members_keep_their_own_names():
+    ms = bm.benchmark_models(["CNN-LSTM-hand", "CNN-LSTM_2"], cnn_members=[{"seed": 5}, {"seed": 6, "hidden": 8}])
+    assert list(ms) == ["CNN-LSTM-hand_1", "CNN-LSTM-hand_2", "CNN-LSTM-hand_3", "CNN-LSTM-hand_4", "CNN-LSTM_2"]
+    assert ms["CNN-LSTM_2"][2]["hidden"] == 8 and ms["CNN-LSTM-hand_3"][2]["lookback_days"] == 14
+    with pytest.raises(EOError, match="unknown benchmark model 'CNN-LSTM-big'"):
+        bm.benchmark_models(["CNN-LSTM-big"])

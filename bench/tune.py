@@ -1,0 +1,55 @@
+"""Hyperparameter search for the CNN-LSTM of one EPF market, on the year before the test period; resumable.
+
+    .venv/bin/python bench/tune.py --market NP --trials 80 --timeout 2400   # search (continues a stored journal)
+    .venv/bin/python bench/tune.py --market NP --trials 0                   # rewrite the summary only
+
+Keeps the Optuna journal in reports/benchmarks/tuning/<MARKET>.journal and writes the summary
+(every trial, the best configurations) to reports/benchmarks/tuning/<MARKET>.json; the benchmark's
+CNN-LSTM ensemble takes its members from that summary (`bench/forecast.py --cnn-members tuned`).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--market", default="NP", choices=["NP", "PJM", "DE"])
+    ap.add_argument("--trials", type=int, default=60, help="trials in the study in all, earlier ones included")
+    ap.add_argument("--timeout", type=float, default=None, help="seconds after which no new trial starts")
+    ap.add_argument("--val-days", type=int, default=364)
+    ap.add_argument("--refit-every", type=int, default=56)
+    ap.add_argument("--threads", type=int, default=1, help="torch and BLAS threads")
+    ap.add_argument("--mirror", default=None, help="folder laid out as epf/<MARKET>.csv (default: $EO_DATA_MIRROR, "
+                                                     "else ../shared/data when present, else download)")
+    ap.add_argument("--out-dir", default=str(ROOT / "reports" / "benchmarks" / "tuning"))
+    ap.add_argument("--no-progress", action="store_true")
+    a = ap.parse_args(argv)
+
+    os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
+    from electricity_optimizer.config import EOError
+    from electricity_optimizer.tuning import tune_cnn_lstm
+
+    mirror = a.mirror or os.environ.get("EO_DATA_MIRROR")
+    if mirror is None and (ROOT.parent / "shared" / "data" / "epf").is_dir():
+        mirror = str(ROOT.parent / "shared" / "data")
+    try:
+        s = tune_cnn_lstm(a.market, a.trials, a.timeout, mirror=mirror, out_dir=a.out_dir, val_days=a.val_days,
+                          refit_every=a.refit_every, base={"num_threads": a.threads}, progress=not a.no_progress)
+    except EOError as e:
+        print(f"tune: error: {e}", file=sys.stderr)
+        return 2
+    print(f"{s['trials']} trials {s['states']}; search {s['search_s']} s; validation {s['val_start']} .. {s['val_end']}")
+    print(f"hand-set configuration: MAE {s['baseline_mae']}")
+    for b in s["best"][:5]:
+        print(f"trial {b['number']:3d}  MAE {b['mae']:.3f}  {b['params']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
