@@ -36,7 +36,7 @@ __all__ = ['PROTOCOL', 'PUBLISHED', 'CNN_PARAMS', 'CNN_MEMBERS', 'DEFAULT_MODELS
 # %% ../nbs/34_benchmark.ipynb #bc6790d7
 PROTOCOL = ("EPF benchmark (Lago et al. 2021): test period = last {test_days} days of the file; each day forecast from prices "
             "up to the previous day and the day's exogenous day-ahead forecasts. LEAR (windows {windows}) and ARX recalibrated "
-            "daily; CNN-LSTM members ({members}) retrained every {refit} days on their training window before the block. "
+            "daily; CNN-LSTM members: {members}; CNN-LSTM-hand members: hand-set, retrained every {refit} days; each member retrained on its training window before its block. "
             "rMAE relative to the weekly seasonal naive over the same days; MAPE over |price| > 1; "
             "DM: one-sided multivariate Diebold-Mariano test on daily mean absolute errors (norm 1).")
 
@@ -98,7 +98,7 @@ def benchmark_models(
     windows: Sequence[int] = LEAR_WINDOWS,  # LEAR calibration windows
     cnn_members: Sequence[dict] = CNN_MEMBERS,  # one dict of CNN-LSTM overrides per member of the group CNN-LSTM
     cnn_params: dict | None = None,  # CNN-LSTM settings (default CNN_PARAMS)
-    cnn_refit_every: int = 28,  # days between CNN-LSTM retrainings
+    cnn_refit_every: int = 28,  # days between CNN-LSTM retrainings, for members that do not set `refit_every`
     arx_window: int = 728,  # ARX calibration window
 ) -> dict[str, tuple[DayAheadModel, int | None, dict]]:
     "name -> (model, refit interval in days or None, settings that identify its forecasts)."
@@ -120,8 +120,9 @@ def benchmark_models(
             members = cnn_members if group == "CNN-LSTM" else CNN_MEMBERS
             for k in (range(1, len(members) + 1) if k == "" else [int(k)]):
                 p = {**CNN_PARAMS, **(cnn_params or {}), **members[k - 1]}
+                every = int(p.pop("refit_every", cnn_refit_every))  # a member may bring its own schedule
                 m = CNNLSTMModel(**p); m.name = f"{group}_{k}"
-                out[m.name] = (m, cnn_refit_every, {**p, "refit_every": cnn_refit_every})
+                out[m.name] = (m, every, {**p, "refit_every": every})
         else:
             raise EOError(f"unknown benchmark model {n!r}: use naive_weekly, naive_daily, ARX, LEAR, LEAR_<days>, CNN-LSTM, "
                           "CNN-LSTM_<k>, CNN-LSTM-hand")
@@ -283,7 +284,7 @@ def _cnn_members(
     s = json.loads(f.read_text())
     return tuned_members(market, top, seeds, tuning_dir), (
         f"the {top} best of {s['trials']} configurations searched on {s['val_start']} .. {s['val_end']}, "
-        f"seeds {'/'.join(map(str, seeds))}")
+        f"seeds {'/'.join(map(str, seeds))}, retrained every {s['refit_every']} days as in the search")
 
 # %% ../nbs/34_benchmark.ipynb #73b7e483
 def run_benchmark(

@@ -173,11 +173,11 @@ def tuned_members(
     seeds: Sequence[int] = (1, 2),  # seeds per configuration
     out_dir: str | Path = "reports/benchmarks/tuning",  # where `tune_cnn_lstm` wrote its summary
 ) -> list[dict]:
-    "CNN-LSTM member settings (overrides of the benchmark's `CNN_PARAMS`) from the best `k` trials of the search."
+    "CNN-LSTM member settings (overrides of the benchmark's `CNN_PARAMS`, with the search's retraining interval) from the best `k` trials."
     f = Path(out_dir) / f"{market}.json"
     if not f.exists():
         raise EOError(f"no tuning summary {f}: run `eo bench tune --market {market}` first, or use the hand-set members")
-    best = json.loads(f.read_text())["best"]
-    if len(best) < k:
-        raise EOError(f"{f} has {len(best)} finished trials, fewer than k={k}: run more trials or use a smaller k")
-    return [{**b["params"], "seed": s} for b in best[:k] for s in seeds]
+    s = json.loads(f.read_text())
+    if len(s["best"]) < k:
+        raise EOError(f"{f} has {len(s['best'])} finished trials, fewer than k={k}: run more trials or use a smaller k")
+    return [{**b["params"], "seed": seed, "refit_every": s["refit_every"]} for b in s["best"][:k] for seed in seeds]

@@ -154,11 +154,13 @@ def test_script_reports_from_the_cache(first):
 def test_cnn_members_come_from_the_search_summary(tmp_path):
     best = [{"number": i, "mae": 1.0 + i, "params": {"hidden": 4 + i, "epochs": 1}} for i in range(3)]
     (tmp_path / "NP.json").write_text(json.dumps({"trials": 7, "val_start": "2015-12-28", "val_end": "2016-12-26",
-                                                  "best": best}))
+                                                  "refit_every": 56, "best": best}))
     members, note = bm._cnn_members("NP", None, tmp_path, 2, (1, 2))
-    assert members == [{"hidden": 4, "epochs": 1, "seed": 1}, {"hidden": 4, "epochs": 1, "seed": 2},
-                       {"hidden": 5, "epochs": 1, "seed": 1}, {"hidden": 5, "epochs": 1, "seed": 2}]
-    assert "2 best of 7 configurations searched on 2015-12-28 .. 2016-12-26" in note
+    assert members == [{"hidden": h, "epochs": 1, "seed": s, "refit_every": 56} for h in (4, 5) for s in (1, 2)]
+    assert "2 best of 7 configurations searched on 2015-12-28 .. 2016-12-26" in note and "every 56 days" in note
+    ms = bm.benchmark_models(["CNN-LSTM", "CNN-LSTM-hand_1"], cnn_members=members)
+    assert [ms[f"CNN-LSTM_{k}"][1] for k in range(1, 5)] == [56] * 4 and ms["CNN-LSTM-hand_1"][1] == 28
+    assert ms["CNN-LSTM_3"][0].params["hidden"] == 5 and "refit_every" not in ms["CNN-LSTM_3"][0].params
     assert bm._cnn_members("DE", None, tmp_path, 2, (1,)) == (list(bm.CNN_MEMBERS), "hand-set settings, no search summary found")
     assert bm._cnn_members("NP", [{"seed": 9}], tmp_path, 2, (1,))[0] == [{"seed": 9}]
     with pytest.raises(EOError, match="fewer than k=4"):
