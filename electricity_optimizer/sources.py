@@ -23,7 +23,7 @@ from .resilient import HttpPolicy, ResilientClient
 __all__ = ['SOURCE_COLUMNS', 'ENTSOE_TZ', 'ENTSOE_CSV_ZONES', 'ENERGY_CHARTS_URL', 'ENERGY_CHARTS_ZONES', 'parse_unit',
            'source_frame', 'empty_frame', 'utc', 'local_day', 'day_chunks', 'resample_prices', 'to_hourly',
            'to_quarter_hourly', 'PriceSource', 'EPFSource', 'read_entsoe_csv', 'EntsoeCsvSource', 'parse_energy_charts',
-           'EnergyChartsSource']
+           'HttpSource', 'EnergyChartsSource']
 
 # %% ../nbs/12_sources.ipynb #10b74bf8
 SOURCE_COLUMNS = ["timestamp", "zone", "price", "currency", "resolution", "source", "price_orig", "unit_orig"]
@@ -276,16 +276,21 @@ def _iso(t: pd.Timestamp) -> str: return t.strftime("%Y-%m-%dT%H:%MZ")
 
 def _today() -> pd.Timestamp: return pd.Timestamp.now("UTC").floor("D")
 
-@dataclass
-class EnergyChartsSource:
-    "Day-ahead prices from the Energy-Charts API (no token)."
-    base_url: str = ENERGY_CHARTS_URL  # API root
+@dataclass(kw_only=True)
+class HttpSource:
+    "What the HTTP price sources share: a resilient client (retries, rate limit, breaker, cache) and the request size."
     policy: HttpPolicy = field(default_factory=HttpPolicy)  # retries, rate limit, breaker
     cache_dir: str | Path | None = None  # cache of past days; None: no cache
     chunk_days: int = 7  # days per request
-    name: str = "energy_charts"
 
     def __post_init__(self): self.client = ResilientClient(self.name, self.policy, self.cache_dir)
+
+@dataclass
+class EnergyChartsSource(HttpSource):
+    "Day-ahead prices from the Energy-Charts API (no token)."
+    base_url: str = ENERGY_CHARTS_URL  # API root
+    name: str = "energy_charts"
+
     def zones(self) -> list[str]: return list(ENERGY_CHARTS_ZONES)
 
     def fetch(self, zone: str, start, end) -> pd.DataFrame:

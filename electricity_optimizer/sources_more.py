@@ -20,7 +20,7 @@ from .config import EOError, secret
 from .ingest import DataError
 from .resilient import HttpPolicy, ResilientClient
 from electricity_optimizer.sources import (
-    ENERGY_CHARTS_ZONES, ENTSOE_CSV_ZONES, EPFSource, EnergyChartsSource, EntsoeCsvSource, PriceSource,
+    ENERGY_CHARTS_ZONES, ENTSOE_CSV_ZONES, EPFSource, EnergyChartsSource, EntsoeCsvSource, HttpSource, PriceSource,
     _between, _today, day_chunks, empty_frame, resample_prices, source_frame, utc,
 )
 
@@ -110,16 +110,11 @@ def _eic(zone: str) -> str:
     except KeyError: raise DataError(f"entsoe: unknown zone {zone!r}: use one of {', '.join(ENTSOE_EIC)}") from None
 
 @dataclass
-class EntsoeSource:
-    "Day-ahead prices (A44) from the ENTSO-E Transparency Platform API; token from $ENTSOE_API_TOKEN."
+class EntsoeSource(HttpSource):
+    "Day-ahead prices (A44) from the ENTSO-E Transparency Platform API; token from $ENTSOE_API_TOKEN (chunk_days up to a year)."
     base_url: str = ENTSOE_API_URL  # API endpoint
-    policy: HttpPolicy = field(default_factory=HttpPolicy)  # retries, rate limit, breaker
-    cache_dir: str | Path | None = None  # cache of past days; None: no cache
-    chunk_days: int = 7  # days per request (the API allows up to a year)
     token_env: str = "ENTSOE_API_TOKEN"  # environment variable holding the security token
     name: str = "entsoe"
-
-    def __post_init__(self): self.client = ResilientClient(self.name, self.policy, self.cache_dir)
     def zones(self) -> list[str]: return list(ENTSOE_EIC)
 
     def _get(self, params: dict, a, b) -> pd.DataFrame:
@@ -174,17 +169,12 @@ def parse_octopus(
     return source_frame(pd.DatetimeIndex(start), zone, value, "p/kWh", minutes, "octopus"), doc.get("next")
 
 @dataclass
-class OctopusSource:
-    "Octopus Agile half-hourly unit rates of one product (regions as zones GB_A .. GB_P)."
+class OctopusSource(HttpSource):
+    "Octopus Agile half-hourly unit rates of one product (regions as zones GB_A .. GB_P; up to 1500 rates per page)."
     product: str = "AGILE-24-10-01"  # product code
     vat: bool = True  # prices including VAT
     base_url: str = OCTOPUS_URL  # API root
-    policy: HttpPolicy = field(default_factory=HttpPolicy)  # retries, rate limit, breaker
-    cache_dir: str | Path | None = None  # cache of past days; None: no cache
-    chunk_days: int = 7  # days per request (up to 1500 rates per page)
     name: str = "octopus"
-
-    def __post_init__(self): self.client = ResilientClient(self.name, self.policy, self.cache_dir)
     def zones(self) -> list[str]: return [f"GB_{r}" for r in OCTOPUS_REGIONS]
 
     def fetch(self, zone: str, start, end) -> pd.DataFrame:
