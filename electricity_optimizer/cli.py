@@ -100,6 +100,15 @@ def report(params: Path = _PARAMS):
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that take long: results in reports/benchmarks/.")
 app.add_typer(bench_app, name="bench")
 
+def _bench_params(market: str, params: Path):
+    "The parameters of a benchmark command, after checking its market; the working folder becomes the project root."
+    if market not in ("NP", "PJM", "DE"):
+        raise EOError(f"--market {market!r} is not an EPF benchmark market: use NP, PJM or DE")
+    params = params if params.is_absolute() else Path.cwd() / params
+    p = load_params(params)
+    os.chdir(pipeline.find_root(params.parent))
+    return p
+
 @bench_app.command("forecast")
 def bench_forecast(
     market: str = typer.Option("NP", help="EPF market: NP, PJM or DE"),
@@ -114,11 +123,7 @@ def bench_forecast(
 ):
     "The EPF benchmark protocol: last 728 days, daily recalibration; JSON and markdown in reports/benchmarks/."
     from electricity_optimizer.benchmark import DEFAULT_MODELS, run_benchmark
-    if market not in ("NP", "PJM", "DE"):
-        raise EOError(f"--market {market!r} is not an EPF benchmark market: use NP, PJM or DE")
-    params = params if params.is_absolute() else Path.cwd() / params
-    p = load_params(params)
-    os.chdir(pipeline.find_root(params.parent))
+    p = _bench_params(market, params)
     r = run_benchmark(market, models or DEFAULT_MODELS, mirror=p.data.mirror, max_days=max_days,
                       cnn_refit_every=cnn_refit_every, cnn_top=cnn_top, resume=not fresh, compute=not report_only, track=track,
                       tracking_uri=p.tracking.uri, experiment=p.tracking.experiment)
@@ -134,11 +139,7 @@ def bench_tune(
 ):
     "Search the CNN-LSTM settings of a market on the year before its test period (Optuna; resumable)."
     from electricity_optimizer.tuning import tune_cnn_lstm
-    if market not in ("NP", "PJM", "DE"):
-        raise EOError(f"--market {market!r} is not an EPF benchmark market: use NP, PJM or DE")
-    params = params if params.is_absolute() else Path.cwd() / params
-    p = load_params(params)
-    os.chdir(pipeline.find_root(params.parent))
+    p = _bench_params(market, params)
     s = tune_cnn_lstm(market, trials, timeout, mirror=p.data.mirror, progress=sys.stderr.isatty())
     typer.echo(f"{s['trials']} trials; hand-set configuration MAE {s['baseline_mae']}; best:")
     for b in s["best"][:5]:

@@ -164,7 +164,9 @@ def tune_cnn_lstm(
     if left > 0:
         study.optimize(objective, n_trials=left, timeout=timeout_s, show_progress_bar=progress,
                        callbacks=[lambda s, t: write_json(_summary(s, market), out_dir / f"{market}.json")])
-    return write_json(_summary(study, market), out_dir / f"{market}.json") and _summary(study, market)
+    summary = _summary(study, market)
+    write_json(summary, out_dir / f"{market}.json")
+    return summary
 
 # %% ../nbs/35_tuning.ipynb #c0570f6c
 def tuned_members(
