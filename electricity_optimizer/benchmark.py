@@ -28,15 +28,15 @@ from .stats_models import ARX, combine
 from .storage import write_json, write_parquet, write_text
 
 # %% auto #0
-__all__ = ['PROTOCOL', 'PUBLISHED', 'CNN_PARAMS', 'CNN_MEMBERS', 'DEFAULT_MODELS', 'ENSEMBLES', 'VS_PUBLISHED', 'benchmark_days',
-           'dm_test', 'dm_matrix', 'benchmark_models', 'forecast_models', 'add_ensembles', 'score', 'markdown_table',
-           'run_benchmark', 'log_benchmark', 'features_frame', 'PriceForecaster', 'register_forecaster',
-           'production_forecaster']
+__all__ = ['PROTOCOL', 'PUBLISHED', 'CNN_PARAMS', 'CNN_MEMBERS', 'DEFAULT_MODELS', 'CNN_RECALIBRATION', 'ENSEMBLES',
+           'VS_PUBLISHED', 'benchmark_days', 'dm_test', 'dm_matrix', 'benchmark_models', 'forecast_models',
+           'add_ensembles', 'score', 'markdown_table', 'run_benchmark', 'log_benchmark', 'features_frame',
+           'PriceForecaster', 'register_forecaster', 'production_forecaster']
 
 # %% ../nbs/34_benchmark.ipynb #bc6790d7
 PROTOCOL = ("EPF benchmark (Lago et al. 2021): test period = last {test_days} days of the file; each day forecast from prices "
             "up to the previous day and the day's exogenous day-ahead forecasts. LEAR (windows {windows}) and ARX recalibrated "
-            "daily; CNN-LSTM members: {members}; CNN-LSTM-hand members: hand-set, retrained every {refit} days; each member retrained on its training window before its block. "
+            "daily; CNN-LSTM members: {members}; CNN-LSTM-refit members: the same configurations as searched (absolute prices, no fine-tuning); CNN-LSTM-hand members: hand-set, retrained every {refit} days; each member retrained on its training window before its block and, where it fine-tunes, fine-tuned before each later day on the data up to the day before. "
             "rMAE relative to the weekly seasonal naive over the same days; MAPE over |price| > 1; "
             "DM: one-sided multivariate Diebold-Mariano test on daily mean absolute errors (norm 1).")
 
@@ -91,7 +91,8 @@ CNN_PARAMS = dict(epochs=30, hidden=32, channels=16, lr=0.002, batch_size=32, tr
                   num_threads=1, accelerator="auto")  # CNN-LSTM settings of the benchmark
 CNN_MEMBERS = ({"seed": 1, "lookback_days": 7}, {"seed": 2, "lookback_days": 7},
                {"seed": 3, "lookback_days": 14}, {"seed": 4, "lookback_days": 14})  # ensemble members
-DEFAULT_MODELS = ("naive_weekly", "naive_daily", "ARX", "LEAR", "CNN-LSTM", "CNN-LSTM-hand")
+DEFAULT_MODELS = ("naive_weekly", "naive_daily", "ARX", "LEAR", "CNN-LSTM", "CNN-LSTM-refit", "CNN-LSTM-hand")
+CNN_RECALIBRATION = dict(level_days=7, update_every=1, finetune_epochs=1, finetune_lr=0.3)  # added to the searched members of CNN-LSTM
 
 def benchmark_models(
     names: Iterable[str] = DEFAULT_MODELS,  # model names or groups ('LEAR', 'CNN-LSTM')
@@ -99,6 +100,7 @@ def benchmark_models(
     cnn_members: Sequence[dict] = CNN_MEMBERS,  # one dict of CNN-LSTM overrides per member of the group CNN-LSTM
     cnn_params: dict | None = None,  # CNN-LSTM settings (default CNN_PARAMS)
     cnn_refit_every: int = 28,  # days between CNN-LSTM retrainings, for members that do not set `refit_every`
+    cnn_groups: dict[str, Sequence[dict]] | None = None,  # further CNN-LSTM groups: name -> members
     arx_window: int = 728,  # ARX calibration window
 ) -> dict[str, tuple[DayAheadModel, int | None, dict]]:
     "name -> (model, refit interval in days or None, settings that identify its forecasts)."
@@ -115,20 +117,22 @@ def benchmark_models(
         elif n.startswith("CNN-LSTM"):
             from electricity_optimizer.cnn_lstm import CNNLSTMModel
             group, _, k = n.partition("_")
-            if group not in ("CNN-LSTM", "CNN-LSTM-hand") or not (k == "" or k.isdigit()):
-                raise EOError(f"unknown benchmark model {n!r}: use CNN-LSTM, CNN-LSTM_<k>, CNN-LSTM-hand or CNN-LSTM-hand_<k>")
-            members = cnn_members if group == "CNN-LSTM" else CNN_MEMBERS
+            groups = {"CNN-LSTM": cnn_members, "CNN-LSTM-hand": CNN_MEMBERS, **(cnn_groups or {})}
+            if group not in groups or not (k == "" or k.isdigit()):
+                raise EOError(f"unknown benchmark model {n!r}: use {', '.join(groups)} or one member <group>_<k>")
+            members = groups[group]
             for k in (range(1, len(members) + 1) if k == "" else [int(k)]):
                 p = {**CNN_PARAMS, **(cnn_params or {}), **members[k - 1]}
                 every = int(p.pop("refit_every", cnn_refit_every))  # a member may bring its own schedule
+                update = int(p.pop("update_every", 0) or 0)
                 m = CNNLSTMModel(**p); m.name = f"{group}_{k}"
-                out[m.name] = (m, every, {**p, "refit_every": every})
+                out[m.name] = (m, every, {**p, "refit_every": every, **({"update_every": update} if update else {})})
         else:
             raise EOError(f"unknown benchmark model {n!r}: use naive_weekly, naive_daily, ARX, LEAR, LEAR_<days>, CNN-LSTM, "
-                          "CNN-LSTM_<k>, CNN-LSTM-hand")
+                          "CNN-LSTM_<k>, CNN-LSTM-refit, CNN-LSTM-hand")
     return out
 
-ENSEMBLES = {"LEAR_ens": ("mean", "LEAR_"), "CNN-LSTM_ens": ("mean", "CNN-LSTM_"), "CNN-LSTM-hand_ens": ("mean", "CNN-LSTM-hand_")}
+ENSEMBLES = {"LEAR_ens": ("mean", "LEAR_"), **{f"{g}_ens": ("mean", f"{g}_") for g in ("CNN-LSTM", "CNN-LSTM-refit", "CNN-LSTM-hand")}}
 VS_PUBLISHED = {"LEAR_ens": "LEAR-Ens", "CNN-LSTM_ens": "DNN-Ens"}  # our ensemble -> the published one it is compared with
 
 # %% ../nbs/34_benchmark.ipynb #76c8bc06
@@ -196,7 +200,11 @@ def forecast_models(
                 if all(d in caches[n] for d in block): continue
                 t0 = time.perf_counter()
                 m = models[n][0].fit(ds, until=block[0])
-                caches[n].put(block, m.predict_days(ds, block), time.perf_counter() - t0)
+                step = models[n][2].get("update_every") or len(block)
+                pred = [m.predict_days(ds, block[:step])]
+                for j in range(step, len(block), step):
+                    pred.append(m.update(ds, until=block[j]).predict_days(ds, block[j:j + step]))
+                caches[n].put(block, np.concatenate(pred), time.perf_counter() - t0)
     seconds = {}
     for name, c in caches.items(): preds[name], seconds[name] = c.get(days)
     return preds, seconds
@@ -275,16 +283,19 @@ def _cnn_members(
     members: Sequence[dict] | None,  # explicit members, or None
     tuning_dir: Path,  # where the search summaries are
     top: int, seeds: Sequence[int],  # tuned members: best configurations, seeds per configuration
-) -> tuple[list[dict], str]:
-    "The members of the CNN-LSTM group and a note on where they come from."
-    if members is not None: return list(members), "given settings"
+) -> tuple[list[dict], str, dict[str, list[dict]]]:
+    "The members of the CNN-LSTM group, a note on where they come from, and the further groups (CNN-LSTM-refit when searched)."
+    if members is not None: return list(members), "given settings", {}
     f = tuning_dir / f"{market}.json"
-    if not f.exists(): return list(CNN_MEMBERS), "hand-set settings, no search summary found"
+    if not f.exists(): return list(CNN_MEMBERS), "hand-set settings, no search summary found", {}
     from electricity_optimizer.tuning import tuned_members
     s = json.loads(f.read_text())
-    return tuned_members(market, top, seeds, tuning_dir), (
+    searched = tuned_members(market, top, seeds, tuning_dir)
+    recal = ", ".join(f"{k}={v}" for k, v in CNN_RECALIBRATION.items())
+    return [{**m, **CNN_RECALIBRATION} for m in searched], (
         f"the {top} best of {s['trials']} configurations searched on {s['val_start']} .. {s['val_end']}, "
-        f"seeds {'/'.join(map(str, seeds))}, retrained every {s['refit_every']} days as in the search")
+        f"seeds {'/'.join(map(str, seeds))}, retrained every {s['refit_every']} days as in the search, with {recal}"), {
+        "CNN-LSTM-refit": searched}
 
 # %% ../nbs/34_benchmark.ipynb #73b7e483
 def run_benchmark(
@@ -319,9 +330,11 @@ def run_benchmark(
     days = period[:max_days] if max_days else period
     names = list(models)
     out_dir = Path(out_dir)
-    cnn_members, members_note = _cnn_members(market, cnn_members, Path(tuning_dir or out_dir / "tuning"), cnn_top, cnn_seeds)
+    cnn_members, members_note, groups = _cnn_members(market, cnn_members, Path(tuning_dir or out_dir / "tuning"), cnn_top,
+                                                     cnn_seeds)
+    names = [n for n in names if n != "CNN-LSTM-refit" or groups]  # without a search there is no such group
     ms = benchmark_models(["naive_weekly", *[n for n in names if n != "naive_weekly"]], windows, cnn_members,
-                          cnn_params, cnn_refit_every)
+                          cnn_params, cnn_refit_every, groups)
     with threadpool_limits(blas_threads) if blas_threads else nullcontext():
         preds, seconds = forecast_models(ds, ms, days, out_dir / "cache" / market, resume, progress, compute)
     actual = daily_view(ds)[1][-len(period):][: len(days), :, 0]

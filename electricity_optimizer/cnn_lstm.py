@@ -112,6 +112,7 @@ class PriceDataModule(pl.LightningDataModule):
         scaling: str = "robust",  # 'robust' (median/IQR) or 'standard' (mean/std)
         asinh: bool = True,  # asinh variance-stabilising transform of the scaled price
         zone: str | None = None,  # zone to use when `ds` has several
+        scaler: _Scaler | None = None,  # a fitted scaler to reuse; None: fit one on the training days
     ):
         super().__init__()
         self.ds = ds if zone is None else ds.sel(zone=[zone])
@@ -121,10 +122,10 @@ class PriceDataModule(pl.LightningDataModule):
         self.exog = _exog_vars(self.ds)
         self.seq_features = 1 + len(self.exog)
         self.static_features = 24 * len(self.exog) + 7
-        self.scaler: _Scaler | None = None
+        self.scaler: _Scaler | None = scaler
 
     def setup(self, stage: str | None = None):
-        if self.scaler is not None: return
+        if hasattr(self, "train_set"): return
         self.days, v = _arrays(self.ds)
         end = int(self.days.searchsorted(self.train_until))
         idx = np.arange(max(self.lookback_days, end - self.train_days), end)
@@ -134,7 +135,7 @@ class PriceDataModule(pl.LightningDataModule):
         fit_idx, val_idx = idx[: len(idx) - n_val], idx[len(idx) - n_val:]
         if len(fit_idx) < 2:
             raise ValueError(f"only {len(fit_idx)} complete training days before {self.train_until.date()}")
-        self.scaler = _Scaler.fit(v[fit_idx].reshape(-1, v.shape[2]), self.scaling, self.asinh)
+        if self.scaler is None: self.scaler = _Scaler.fit(v[fit_idx].reshape(-1, v.shape[2]), self.scaling, self.asinh)
         z = self.scaler.transform(v)
         self.train_set = TensorDataset(*_windows(z, self.days, fit_idx, self.lookback_days))
         self.val_set = TensorDataset(*_windows(z, self.days, val_idx, self.lookback_days))
@@ -170,9 +171,13 @@ class CNNLSTM(pl.LightningModule):
         lr: float = 1e-3,  # Adam learning rate
         weight_decay: float = 0.0,  # Adam weight decay
         quantiles: Sequence[float] | None = None,  # e.g. (0.1, 0.5, 0.9): pinball loss; None: point forecast, L1
+        level_days: int = 0,  # model prices relative to their mean over the sequence's last days (0: absolute prices)
     ):
         super().__init__()
         self.save_hyperparameters()
+        if not 0 <= level_days <= lookback_days:
+            raise ValueError(f"level_days must be between 0 and lookback_days={lookback_days}, not {level_days}")
+        self.lr_factor = 1.0  # multiplies `lr`; fine-tuning lowers it
         pad = kernel_size // 2
         self.conv = nn.Sequential(
             nn.Conv1d(seq_features, channels, kernel_size, padding=pad), nn.ReLU(),
@@ -193,11 +198,15 @@ class CNNLSTM(pl.LightningModule):
                    lookback_days=dm.lookback_days, **hparams)
 
     def forward(self, seq: torch.Tensor, static: torch.Tensor) -> torch.Tensor:
+        L, D = self.hparams.lookback_days, self.hparams.level_days
+        if D:
+            level = seq[:, -D * 24:, :1].mean(dim=1, keepdim=True)  # (n, 1, 1)
+            seq = torch.cat([seq[..., :1] - level, seq[..., 1:]], dim=2)
         h = self.conv(seq.transpose(1, 2)).transpose(1, 2)
         _, (hn, _) = self.lstm(h)
-        L = self.hparams.lookback_days
         lags = [seq[:, (L - k) * 24:(L - k + 1) * 24, 0] for k in self.lags]
         out = self.head(torch.cat([hn[-1], static, *lags], dim=1))
+        if D: out = out + level[:, 0]
         return out.view(-1, self.hparams.horizon, self.n_q) if self.hparams.quantiles else out
 
     def loss(self, yhat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -218,7 +227,7 @@ class CNNLSTM(pl.LightningModule):
     def predict_step(self, batch, batch_idx): return self(batch[0], batch[1])
 
     def configure_optimizers(self):
-        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr * self.lr_factor, weight_decay=self.hparams.weight_decay)
 
 # %% ../nbs/31_cnn_lstm.ipynb #46c46a70
 @contextmanager
@@ -264,42 +273,71 @@ class CNNLSTMModel(DayAheadModel):
         scaling: str = "robust",  # 'robust' or 'standard'
         asinh: bool = True,  # asinh transform of the scaled price
         enable_progress_bar: bool = False,  # Lightning's progress bar during training
+        finetune_epochs: int = 1,  # passes over the training window per `update`
+        finetune_lr: float = 0.3,  # learning rate of `update`, as a fraction of `lr`
         **net,  # further `CNNLSTM` arguments: kernel_size, pool, mlp_hidden, dropout, weight_decay
     ):
         self.params = dict(epochs=epochs, hidden=hidden, channels=channels, lr=lr, batch_size=batch_size,
                            lookback_days=lookback_days, train_days=train_days, val_days=val_days, seed=seed,
                            num_threads=num_threads, accelerator=accelerator,
                            quantiles=list(quantiles) if quantiles else None, scaling=scaling, asinh=asinh,
-                           enable_progress_bar=enable_progress_bar, **net)
+                           enable_progress_bar=enable_progress_bar, finetune_epochs=finetune_epochs,
+                           finetune_lr=finetune_lr, **net)
         self.module: CNNLSTM | None = None
         self.scaler: _Scaler | None = None
         self.history: list[dict] = []
 
-    def fit(self, ds, until):
+    def _datamodule(self, ds, until, scaler=None) -> PriceDataModule:
         p = self.params
         torch.set_num_threads(p["num_threads"])
         pl.seed_everything(p["seed"], verbose=False)
-        dm = PriceDataModule(ds, until, train_days=p["train_days"], val_days=p["val_days"],
-                             lookback_days=p["lookback_days"], batch_size=p["batch_size"],
-                             scaling=p["scaling"], asinh=p["asinh"])
-        net = {k: v for k, v in p.items() if k not in _WRAPPER_KEYS}
+        return PriceDataModule(ds, until, train_days=p["train_days"], val_days=p["val_days"],
+                               lookback_days=p["lookback_days"], batch_size=p["batch_size"],
+                               scaling=p["scaling"], asinh=p["asinh"], scaler=scaler)
+
+    def _train(self, module: CNNLSTM, dm: PriceDataModule, epochs: int) -> list[dict]:
+        "Train `module` in place for `epochs` on `dm` (set up); the per-epoch losses."
         hist = _History()
+        n_batches = -(-len(dm.train_set) // dm.batch_size)
+        trainer = pl.Trainer(max_epochs=epochs, accelerator=self.params["accelerator"], devices=1, logger=False,
+                             enable_checkpointing=False, enable_progress_bar=self.params["enable_progress_bar"],
+                             enable_model_summary=False, num_sanity_val_steps=0, callbacks=[hist],
+                             limit_val_batches=1.0 if len(dm.val_set) else 0,
+                             log_every_n_steps=max(1, min(50, n_batches)))
+        trainer.fit(module, datamodule=dm)
+        return hist.rows
+
+    def fit(self, ds, until):
+        dm = self._datamodule(ds, until)
+        net = {k: v for k, v in self.params.items() if k not in _WRAPPER_KEYS}
         with _quiet_lightning():
             dm.setup("fit")
             module = CNNLSTM.from_datamodule(dm, **net)
-            n_batches = -(-len(dm.train_set) // dm.batch_size)
-            trainer = pl.Trainer(max_epochs=p["epochs"], accelerator=p["accelerator"], devices=1, logger=False,
-                                 enable_checkpointing=False, enable_progress_bar=p["enable_progress_bar"],
-                                 enable_model_summary=False, num_sanity_val_steps=0, callbacks=[hist],
-                                 limit_val_batches=1.0 if len(dm.val_set) else 0,
-                                 log_every_n_steps=max(1, min(50, n_batches)))
-            trainer.fit(module, datamodule=dm)
-        self.module, self.scaler, self.history = module.cpu().eval(), dm.scaler, hist.rows
+            self.history = self._train(module, dm, self.params["epochs"])
+        self.module, self.scaler = module.cpu().eval(), dm.scaler
+        self.fit_until = str(dm.train_until.date())
+        return self
+
+    def update(self, ds, until):
+        "Fine-tune the fitted network on the training window before `until` (warm start, same scaler); fit if unfitted."
+        if self.module is None: return self.fit(ds, until)
+        p = self.params
+        dm = self._datamodule(ds, until, scaler=self.scaler)
+        module = self.module.train()
+        with _quiet_lightning():
+            dm.setup("fit")
+            module.lr_factor = p["finetune_lr"]
+            try:
+                rows = self._train(module, dm, p["finetune_epochs"])
+            finally:
+                module.lr_factor = 1.0
+        self.module = module.cpu().eval()
+        self.history += [{**r, "update": str(dm.train_until.date())} for r in rows]
         self.fit_until = str(dm.train_until.date())
         return self
 
 _WRAPPER_KEYS = {"epochs", "batch_size", "lookback_days", "train_days", "val_days", "seed", "num_threads", "accelerator",
-                 "scaling", "asinh", "enable_progress_bar"}
+                 "scaling", "asinh", "enable_progress_bar", "finetune_epochs", "finetune_lr"}
 
 # %% ../nbs/31_cnn_lstm.ipynb #03fe24ab
 @patch

@@ -105,6 +105,22 @@ def test_blocks_are_fitted_before_their_first_day(first, monkeypatch, tmp_path):
     assert seen == ["2016-12-27", "2016-12-29", "2016-12-31"]
 
 
+
+def test_members_fine_tune_before_each_later_day_of_their_block(monkeypatch, tmp_path):
+    from electricity_optimizer.cnn_lstm import CNNLSTMModel
+    calls = []
+    real_fit, real_update = CNNLSTMModel.fit, CNNLSTMModel.update
+    monkeypatch.setattr(CNNLSTMModel, "fit", lambda self, ds, until: calls.append(("fit", str(until.date()))) or real_fit(self, ds, until))
+    monkeypatch.setattr(CNNLSTMModel, "update",
+                        lambda self, ds, until: calls.append(("update", str(until.date()))) or real_update(self, ds, until))
+    kw = {**KW, "cnn_members": [{"seed": 1, "refit_every": 3, "update_every": 1, "level_days": 2, "lookback_days": 3}]}
+    r = run_benchmark("NP", ["CNN-LSTM_1"], out_dir=tmp_path, max_days=5, **kw)
+    assert calls == [("fit", "2016-12-27"), ("update", "2016-12-28"), ("update", "2016-12-29"),
+                     ("fit", "2016-12-30"), ("update", "2016-12-31")]
+    assert r["models"]["CNN-LSTM_1"]["days"] == 5
+    spec = json.loads((tmp_path / "cache" / "NP" / "CNN-LSTM_1" / "spec.json").read_text())
+    assert (spec["update_every"], spec["level_days"], spec["refit_every"]) == (1, 2, 3)
+
 def test_other_settings_are_not_mixed_into_the_cache(first):
     out, _ = first
     with pytest.raises(EOError, match="other settings"):
@@ -155,13 +171,19 @@ def test_cnn_members_come_from_the_search_summary(tmp_path):
     best = [{"number": i, "mae": 1.0 + i, "params": {"hidden": 4 + i, "epochs": 1}} for i in range(3)]
     (tmp_path / "NP.json").write_text(json.dumps({"trials": 7, "val_start": "2015-12-28", "val_end": "2016-12-26",
                                                   "refit_every": 56, "best": best}))
-    members, note = bm._cnn_members("NP", None, tmp_path, 2, (1, 2))
-    assert members == [{"hidden": h, "epochs": 1, "seed": s, "refit_every": 56} for h in (4, 5) for s in (1, 2)]
+    members, note, groups = bm._cnn_members("NP", None, tmp_path, 2, (1, 2))
+    searched = [{"hidden": h, "epochs": 1, "seed": s, "refit_every": 56} for h in (4, 5) for s in (1, 2)]
+    assert groups == {"CNN-LSTM-refit": searched}
+    assert members == [{**m, **bm.CNN_RECALIBRATION} for m in searched]
     assert "2 best of 7 configurations searched on 2015-12-28 .. 2016-12-26" in note and "every 56 days" in note
-    ms = bm.benchmark_models(["CNN-LSTM", "CNN-LSTM-hand_1"], cnn_members=members)
+    assert "level_days=7, update_every=1" in note
+    ms = bm.benchmark_models(["CNN-LSTM", "CNN-LSTM-refit_2", "CNN-LSTM-hand_1"], cnn_members=members, cnn_groups=groups)
     assert [ms[f"CNN-LSTM_{k}"][1] for k in range(1, 5)] == [56] * 4 and ms["CNN-LSTM-hand_1"][1] == 28
     assert ms["CNN-LSTM_3"][0].params["hidden"] == 5 and "refit_every" not in ms["CNN-LSTM_3"][0].params
-    assert bm._cnn_members("DE", None, tmp_path, 2, (1,)) == (list(bm.CNN_MEMBERS), "hand-set settings, no search summary found")
+    assert "update_every" not in ms["CNN-LSTM_3"][0].params and ms["CNN-LSTM_3"][2]["update_every"] == 1
+    assert ms["CNN-LSTM-refit_2"][0].params.get("level_days", 0) == 0
+    assert "update_every" not in ms["CNN-LSTM-refit_2"][2]
+    assert bm._cnn_members("DE", None, tmp_path, 2, (1,)) == (list(bm.CNN_MEMBERS), "hand-set settings, no search summary found", {})
     assert bm._cnn_members("NP", [{"seed": 9}], tmp_path, 2, (1,))[0] == [{"seed": 9}]
     with pytest.raises(EOError, match="fewer than k=4"):
         bm._cnn_members("NP", None, tmp_path, 4, (1,))
