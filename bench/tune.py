@@ -2,10 +2,13 @@
 
     .venv/bin/python bench/tune.py --market NP --trials 80 --timeout 2400   # search (continues a stored journal)
     .venv/bin/python bench/tune.py --market NP --trials 0                   # rewrite the summary only
+    .venv/bin/python bench/tune.py --market NP --trials 0 --recalibrate     # then compare the recalibrations of the best one
 
 Keeps the Optuna journal in reports/benchmarks/tuning/<MARKET>.journal and writes the summary
 (every trial, the best configurations) to reports/benchmarks/tuning/<MARKET>.json; the benchmark's
-CNN-LSTM ensemble takes its members from that summary (`bench/forecast.py --cnn-members tuned`).
+CNN-LSTM ensemble takes its members from that summary. `--recalibrate` scores the best configuration with
+relative prices and daily fine-tuning on the same validation days and writes the choice to
+reports/benchmarks/tuning/<MARKET>.recalibration.json, which the benchmark's members follow.
 """
 from __future__ import annotations
 
@@ -28,12 +31,13 @@ def main(argv=None) -> int:
     ap.add_argument("--mirror", default=None, help="folder laid out as epf/<MARKET>.csv (default: $EO_DATA_MIRROR, "
                                                      "else ../shared/data when present, else download)")
     ap.add_argument("--out-dir", default=str(ROOT / "reports" / "benchmarks" / "tuning"))
+    ap.add_argument("--recalibrate", action="store_true", help="compare the recalibration variants of the best configuration")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
 
     os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
     from electricity_optimizer.config import EOError
-    from electricity_optimizer.tuning import tune_cnn_lstm
+    from electricity_optimizer.tuning import compare_recalibrations, tune_cnn_lstm
 
     mirror = a.mirror or os.environ.get("EO_DATA_MIRROR")
     if mirror is None and (ROOT.parent / "shared" / "data" / "epf").is_dir():
@@ -41,6 +45,7 @@ def main(argv=None) -> int:
     try:
         s = tune_cnn_lstm(a.market, a.trials, a.timeout, mirror=mirror, out_dir=a.out_dir, val_days=a.val_days,
                           refit_every=a.refit_every, base={"num_threads": a.threads}, progress=not a.no_progress)
+        r = compare_recalibrations(a.market, out_dir=a.out_dir, mirror=mirror) if a.recalibrate else None
     except EOError as e:
         print(f"tune: error: {e}", file=sys.stderr)
         return 2
@@ -48,6 +53,10 @@ def main(argv=None) -> int:
     print(f"hand-set configuration: MAE {s['baseline_mae']}")
     for b in s["best"][:5]:
         print(f"trial {b['number']:3d}  MAE {b['mae']:.3f}  {b['params']}")
+    if r:
+        for k, v in r["mae"].items():
+            print(f"recalibration {k:15s} MAE {v['mae']:.3f}")
+        print(f"chosen: {r['choice']}")
     return 0
 
 

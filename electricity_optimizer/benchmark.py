@@ -288,11 +288,14 @@ def _cnn_members(
     if members is not None: return list(members), "given settings", {}
     f = tuning_dir / f"{market}.json"
     if not f.exists(): return list(CNN_MEMBERS), "hand-set settings, no search summary found", {}
-    from electricity_optimizer.tuning import tuned_members
+    from electricity_optimizer.tuning import chosen_recalibration, tuned_members
     s = json.loads(f.read_text())
     searched = tuned_members(market, top, seeds, tuning_dir)
-    recal = ", ".join(f"{k}={v}" for k, v in CNN_RECALIBRATION.items())
-    return [{**m, **CNN_RECALIBRATION} for m in searched], (
+    chosen = chosen_recalibration(market, tuning_dir)
+    settings = chosen[1] if chosen else CNN_RECALIBRATION
+    recal = (f"recalibration '{chosen[0]}' chosen on the validation days" if chosen else "the default recalibration") + (
+        f" ({', '.join(f'{k}={v}' for k, v in settings.items())})" if settings else "")
+    return [{**m, **settings} for m in searched], (
         f"the {top} best of {s['trials']} configurations searched on {s['val_start']} .. {s['val_end']}, "
         f"seeds {'/'.join(map(str, seeds))}, retrained every {s['refit_every']} days as in the search, with {recal}"), {
         "CNN-LSTM-refit": searched}

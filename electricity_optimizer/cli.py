@@ -112,7 +112,7 @@ def _bench_params(market: str, params: Path):
 @bench_app.command("forecast")
 def bench_forecast(
     market: str = typer.Option("NP", help="EPF market: NP, PJM or DE"),
-    models: Optional[list[str]] = typer.Option(None, "--model", help="model or group (naive_daily, ARX, LEAR, CNN-LSTM, CNN-LSTM-hand); repeat; default all"),
+    models: Optional[list[str]] = typer.Option(None, "--model", help="model or group (naive_daily, ARX, LEAR, CNN-LSTM, CNN-LSTM-refit, CNN-LSTM-hand); repeat; default all"),
     max_days: Optional[int] = typer.Option(None, help="forecast only the first N test days (a short check)"),
     cnn_refit_every: int = typer.Option(28, help="days between CNN-LSTM retrainings"),
     cnn_top: int = typer.Option(4, help="CNN-LSTM members: best configurations of the market's search (bench tune)"),
@@ -135,15 +135,19 @@ def bench_tune(
     market: str = typer.Option("NP", help="EPF market: NP, PJM or DE"),
     trials: int = typer.Option(60, help="trials in the study in all, earlier (resumed) ones included"),
     timeout: Optional[float] = typer.Option(None, help="seconds after which no new trial starts"),
+    recalibrate: bool = typer.Option(False, help="then compare relative prices and daily fine-tuning for the best configuration"),
     params: Path = _PARAMS,
 ):
     "Search the CNN-LSTM settings of a market on the year before its test period (Optuna; resumable)."
-    from electricity_optimizer.tuning import tune_cnn_lstm
+    from electricity_optimizer.tuning import compare_recalibrations, tune_cnn_lstm
     p = _bench_params(market, params)
     s = tune_cnn_lstm(market, trials, timeout, mirror=p.data.mirror, progress=sys.stderr.isatty())
     typer.echo(f"{s['trials']} trials; hand-set configuration MAE {s['baseline_mae']}; best:")
     for b in s["best"][:5]:
         typer.echo(f"  trial {b['number']:3d}  MAE {b['mae']:.3f}  {b['params']}")
+    if recalibrate:
+        r = compare_recalibrations(market, mirror=p.data.mirror)
+        typer.echo("recalibration: " + ", ".join(f"{k} {v['mae']:.3f}" for k, v in r["mae"].items()) + f"; chosen: {r['choice']}")
 
 # %% ../nbs/90_cli.ipynb #f55cae46
 @app.command()

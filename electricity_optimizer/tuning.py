@@ -20,7 +20,8 @@ from .lear import _ds_key
 from .storage import write_json
 
 # %% auto #0
-__all__ = ['SEARCH_SPACE', 'BASELINE', 'validation_days', 'suggest', 'validation_mae', 'tune_cnn_lstm', 'tuned_members']
+__all__ = ['SEARCH_SPACE', 'BASELINE', 'RECALIBRATIONS', 'validation_days', 'suggest', 'validation_mae', 'tune_cnn_lstm',
+           'tuned_members', 'compare_recalibrations', 'chosen_recalibration']
 
 # %% ../nbs/35_tuning.ipynb #28f7f11b
 def validation_days(
@@ -74,6 +75,7 @@ def validation_mae(
     params: dict,  # `CNNLSTMModel` settings
     refit_every: int = 56,  # days between retrainings
     trial=None,  # an Optuna trial to report to (None: no pruning)
+    update_every: int = 0,  # days between warm-started fine-tunings within a block (0: none)
 ) -> float:
     "MAE of the CNN-LSTM with `params` over `days`, retrained every `refit_every` days on the data before each block."
     import optuna
@@ -83,7 +85,10 @@ def validation_mae(
     errors = []
     for i, k in enumerate(range(0, len(days), refit_every)):
         block = days[k:k + refit_every]
-        pred = CNNLSTMModel(**params).fit(ds, until=block[0]).predict_days(ds, block)
+        m = CNNLSTMModel(**params).fit(ds, until=block[0])
+        step = update_every or len(block)
+        pred = np.concatenate([m.predict_days(ds, block[:step])] + [
+            m.update(ds, until=block[j]).predict_days(ds, block[j:j + step]) for j in range(step, len(block), step)])
         errors.append(np.abs(pred - actual[k:k + len(block)]))
         mae = float(np.mean(np.concatenate(errors)))
         if not np.isfinite(mae):
@@ -183,3 +188,65 @@ def tuned_members(
     if len(s["best"]) < k:
         raise EOError(f"{f} has {len(s['best'])} finished trials, fewer than k={k}: run more trials or use a smaller k")
     return [{**b["params"], "seed": seed, "refit_every": s["refit_every"]} for b in s["best"][:k] for seed in seeds]
+
+# %% ../nbs/35_tuning.ipynb #dba43f72
+RECALIBRATIONS = {  # name -> settings added to a searched configuration
+    "none": {},
+    "finetune": {"update_every": 1, "finetune_epochs": 1, "finetune_lr": 0.3},
+    "level": {"level_days": 7},
+    "level+finetune": {"level_days": 7, "update_every": 1, "finetune_epochs": 1, "finetune_lr": 0.3},
+}
+
+def compare_recalibrations(
+    market: str,  # EPF market with a search summary
+    variants: dict | None = None,  # name -> settings (default `RECALIBRATIONS`; 'none' is read from the search)
+    out_dir: str | Path = "reports/benchmarks/tuning",  # where the search summary is and the comparison goes
+    mirror: str | Path | None = None,  # folder laid out as epf/<MARKET>.csv; None: $EO_DATA_MIRROR, else download
+) -> dict:
+    "Validation MAE of the market's best searched configuration under each recalibration variant, and the choice."
+    from electricity_optimizer.benchmark import CNN_PARAMS
+    from electricity_optimizer.features import build_features
+    from electricity_optimizer.ingest import fetch_epf, mirror_from_env
+    out_dir = Path(out_dir)
+    s = json.loads((out_dir / f"{market}.json").read_text()) if (out_dir / f"{market}.json").exists() else None
+    if s is None: raise EOError(f"no tuning summary {out_dir / (market + '.json')}: run `eo bench tune --market {market}` first")
+    variants = variants or RECALIBRATIONS
+    best = s["best"][0]
+    spec = {"data": s["data"], "val_start": s["val_start"], "val_end": s["val_end"], "refit_every": s["refit_every"],
+            "base": s["base"], "trial": best["number"], "params": best["params"]}
+    f = out_dir / f"{market}.recalibration.json"
+    old = json.loads(f.read_text()) if f.exists() else {}
+    done = old.get("mae", {}) if old.get("spec") == json.loads(json.dumps(spec, default=str)) else {}
+    def save() -> dict:
+        choice = min((k for k in done if k in variants), key=lambda k: done[k]["mae"])
+        r = {"market": market, "spec": spec, "mae": done, "choice": choice, "settings": done[choice]["settings"]}
+        write_json(r, f)
+        return r
+
+    ds = None
+    for name, extra in variants.items():
+        if name in done and done[name]["settings"] == extra: continue
+        if not extra and name == "none":
+            done[name] = {"settings": {}, "mae": best["mae"], "seconds": best["seconds"], "from": f"trial {best['number']}"}
+        else:
+            if ds is None:
+                ds = build_features(fetch_epf(market, mirror_from_env(mirror)), market)
+                if _ds_key(ds) != s["data"]:
+                    raise EOError(f"the {market} EPF data changed since the search: run `eo bench tune --market {market}` again")
+            days = validation_days(ds, val_days=len(pd.date_range(s["val_start"], s["val_end"])))
+            p = {**s["base"], **best["params"], **extra}
+            t0 = time.perf_counter()
+            mae = validation_mae(ds, days, p, s["refit_every"], update_every=int(p.pop("update_every", 0)))
+            done[name] = {"settings": extra, "mae": round(mae, 4), "seconds": round(time.perf_counter() - t0, 1)}
+        save()
+    return save()
+
+def chosen_recalibration(
+    market: str,  # EPF market
+    out_dir: str | Path = "reports/benchmarks/tuning",  # where `compare_recalibrations` wrote its result
+) -> tuple[str, dict] | None:
+    "The chosen variant's name and settings, or None when the market has no comparison."
+    f = Path(out_dir) / f"{market}.recalibration.json"
+    if not f.exists(): return None
+    r = json.loads(f.read_text())
+    return r["choice"], r["settings"]

@@ -176,7 +176,7 @@ def test_cnn_members_come_from_the_search_summary(tmp_path):
     assert groups == {"CNN-LSTM-refit": searched}
     assert members == [{**m, **bm.CNN_RECALIBRATION} for m in searched]
     assert "2 best of 7 configurations searched on 2015-12-28 .. 2016-12-26" in note and "every 56 days" in note
-    assert "level_days=7, update_every=1" in note
+    assert "the default recalibration (level_days=7, update_every=1" in note
     ms = bm.benchmark_models(["CNN-LSTM", "CNN-LSTM-refit_2", "CNN-LSTM-hand_1"], cnn_members=members, cnn_groups=groups)
     assert [ms[f"CNN-LSTM_{k}"][1] for k in range(1, 5)] == [56] * 4 and ms["CNN-LSTM-hand_1"][1] == 28
     assert ms["CNN-LSTM_3"][0].params["hidden"] == 5 and "refit_every" not in ms["CNN-LSTM_3"][0].params
@@ -184,6 +184,12 @@ def test_cnn_members_come_from_the_search_summary(tmp_path):
     assert ms["CNN-LSTM-refit_2"][0].params.get("level_days", 0) == 0
     assert "update_every" not in ms["CNN-LSTM-refit_2"][2]
     assert bm._cnn_members("DE", None, tmp_path, 2, (1,)) == (list(bm.CNN_MEMBERS), "hand-set settings, no search summary found", {})
+    (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "finetune", "settings": {"update_every": 1}}))
+    members, note, _ = bm._cnn_members("NP", None, tmp_path, 2, (1,))
+    assert members == [{"hidden": h, "epochs": 1, "seed": 1, "refit_every": 56, "update_every": 1} for h in (4, 5)]
+    assert "recalibration 'finetune' chosen on the validation days (update_every=1)" in note
+    (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "none", "settings": {}}))
+    assert bm._cnn_members("NP", None, tmp_path, 2, (1,))[0] == [{"hidden": h, "epochs": 1, "seed": 1, "refit_every": 56} for h in (4, 5)]
     assert bm._cnn_members("NP", [{"seed": 9}], tmp_path, 2, (1,))[0] == [{"seed": 9}]
     with pytest.raises(EOError, match="fewer than k=4"):
         bm._cnn_members("NP", None, tmp_path, 4, (1,))
