@@ -1,6 +1,6 @@
 """EPF forecast benchmark (Lago et al. 2021 protocol) for one market; resumable.
 
-    .venv/bin/python bench/forecast.py --market NP                      # everything: naive, ARX, LEAR x4, CNN-LSTM x8, CNN-LSTM-hand x4
+    .venv/bin/python bench/forecast.py --market NP                      # everything: naive, ARX, LEAR x4, CNN-LSTM x8, CNN-LSTM-refit x8, CNN-LSTM-hand x4
     .venv/bin/python bench/forecast.py --market NP --models LEAR        # LEAR windows only (+ naive_weekly)
     .venv/bin/python bench/forecast.py --market NP --max-days 5         # first 5 test days (cost probe)
     .venv/bin/python bench/forecast.py --market NP --report-only        # score what the cache holds, compute nothing
@@ -22,7 +22,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--market", default="NP", choices=["NP", "PJM", "DE"])
     ap.add_argument("--models", nargs="+", default=None,
-                    help="naive_weekly naive_daily ARX LEAR LEAR_<days> CNN-LSTM CNN-LSTM_<k> CNN-LSTM-hand (default: all)")
+                    help="naive_weekly naive_daily ARX LEAR LEAR_<days> CNN-LSTM CNN-LSTM_<k> CNN-LSTM-refit CNN-LSTM-hand (default: all)")
     ap.add_argument("--windows", nargs="+", type=int, default=None, help="LEAR calibration windows (default 56 84 1092 1456)")
     ap.add_argument("--test-days", type=int, default=728)
     ap.add_argument("--max-days", type=int, default=None)

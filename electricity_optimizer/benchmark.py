@@ -284,7 +284,7 @@ def _cnn_members(
     tuning_dir: Path,  # where the search summaries are
     top: int, seeds: Sequence[int],  # tuned members: best configurations, seeds per configuration
 ) -> tuple[list[dict], str, dict[str, list[dict]]]:
-    "The members of the CNN-LSTM group, a note on where they come from, and the further groups (CNN-LSTM-refit when searched)."
+    "The members of the CNN-LSTM group, a note on where they come from, and the further groups (CNN-LSTM-refit when searched and recalibrated)."
     if members is not None: return list(members), "given settings", {}
     f = tuning_dir / f"{market}.json"
     if not f.exists(): return list(CNN_MEMBERS), "hand-set settings, no search summary found", {}
@@ -297,8 +297,8 @@ def _cnn_members(
         f" ({', '.join(f'{k}={v}' for k, v in settings.items())})" if settings else "")
     return [{**m, **settings} for m in searched], (
         f"the {top} best of {s['trials']} configurations searched on {s['val_start']} .. {s['val_end']}, "
-        f"seeds {'/'.join(map(str, seeds))}, retrained every {s['refit_every']} days as in the search, with {recal}"), {
-        "CNN-LSTM-refit": searched}
+        f"seeds {'/'.join(map(str, seeds))}, retrained every {s['refit_every']} days as in the search, with {recal}"), (
+        {"CNN-LSTM-refit": searched} if settings else {})  # no recalibration: the two groups would be the same
 
 # %% ../nbs/34_benchmark.ipynb #73b7e483
 def run_benchmark(

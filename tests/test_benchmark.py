@@ -189,7 +189,9 @@ def test_cnn_members_come_from_the_search_summary(tmp_path):
     assert members == [{"hidden": h, "epochs": 1, "seed": 1, "refit_every": 56, "update_every": 1} for h in (4, 5)]
     assert "recalibration 'finetune' chosen on the validation days (update_every=1)" in note
     (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "none", "settings": {}}))
-    assert bm._cnn_members("NP", None, tmp_path, 2, (1,))[0] == [{"hidden": h, "epochs": 1, "seed": 1, "refit_every": 56} for h in (4, 5)]
+    members, note, groups = bm._cnn_members("NP", None, tmp_path, 2, (1,))
+    assert members == [{"hidden": h, "epochs": 1, "seed": 1, "refit_every": 56} for h in (4, 5)] and groups == {}
+    assert "recalibration 'none' chosen" in note
     assert bm._cnn_members("NP", [{"seed": 9}], tmp_path, 2, (1,))[0] == [{"seed": 9}]
     with pytest.raises(EOError, match="fewer than k=4"):
         bm._cnn_members("NP", None, tmp_path, 4, (1,))
