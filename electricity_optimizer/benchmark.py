@@ -36,7 +36,7 @@ __all__ = ['PROTOCOL', 'PUBLISHED', 'CNN_PARAMS', 'CNN_MEMBERS', 'DEFAULT_MODELS
 # %% ../nbs/34_benchmark.ipynb #bc6790d7
 PROTOCOL = ("EPF benchmark (Lago et al. 2021): test period = last {test_days} days of the file; each day forecast from prices "
             "up to the previous day and the day's exogenous day-ahead forecasts. LEAR (windows {windows}) and ARX recalibrated "
-            "daily; CNN-LSTM members: {members}; CNN-LSTM-refit members: the same configurations as searched (absolute prices, no fine-tuning); CNN-LSTM-hand members: hand-set, retrained every {refit} days; each member retrained on its training window before its block and, where it fine-tunes, fine-tuned before each later day on the data up to the day before. "
+            "daily; CNN-LSTM members: {members}; CNN-LSTM-hand members: hand-set, retrained every {refit} days; each member retrained on its training window before its block and, where it fine-tunes, fine-tuned before each later day on the data up to the day before. "
             "rMAE relative to the weekly seasonal naive over the same days; MAPE over |price| > 1; "
             "DM: one-sided multivariate Diebold-Mariano test on daily mean absolute errors (norm 1).")
 
@@ -297,7 +297,8 @@ def _cnn_members(
         f" ({', '.join(f'{k}={v}' for k, v in settings.items())})" if settings else "")
     return [{**m, **settings} for m in searched], (
         f"the {top} best of {s['trials']} configurations searched on {s['val_start']} .. {s['val_end']}, "
-        f"seeds {'/'.join(map(str, seeds))}, retrained every {s['refit_every']} days as in the search, with {recal}"), (
+        f"seeds {'/'.join(map(str, seeds))}, retrained every {s['refit_every']} days as in the search, with {recal}"
+        + ("; CNN-LSTM-refit members: the same configurations without recalibration" if settings else "")), (
         {"CNN-LSTM-refit": searched} if settings else {})  # no recalibration: the two groups would be the same
 
 # %% ../nbs/34_benchmark.ipynb #73b7e483
