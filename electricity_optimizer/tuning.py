@@ -204,22 +204,24 @@ def compare_recalibrations(
     mirror: str | Path | None = None,  # folder laid out as epf/<MARKET>.csv; None: $EO_DATA_MIRROR, else download
 ) -> dict:
     "Validation MAE of the market's best searched configuration under each recalibration variant, and the choice."
-    from electricity_optimizer.benchmark import CNN_PARAMS
     from electricity_optimizer.features import build_features
     from electricity_optimizer.ingest import fetch_epf, mirror_from_env
-    out_dir = Path(out_dir)
-    s = json.loads((out_dir / f"{market}.json").read_text()) if (out_dir / f"{market}.json").exists() else None
-    if s is None: raise EOError(f"no tuning summary {out_dir / (market + '.json')}: run `eo bench tune --market {market}` first")
+    summary = Path(out_dir) / f"{market}.json"
+    if not summary.exists():
+        raise EOError(f"no tuning summary {summary}: run `eo bench tune --market {market}` first")
+    s = json.loads(summary.read_text())
     variants = variants or RECALIBRATIONS
     best = s["best"][0]
     spec = {"data": s["data"], "val_start": s["val_start"], "val_end": s["val_end"], "refit_every": s["refit_every"],
             "base": s["base"], "trial": best["number"], "params": best["params"]}
-    f = out_dir / f"{market}.recalibration.json"
+    f = summary.with_name(f"{market}.recalibration.json")
     old = json.loads(f.read_text()) if f.exists() else {}
     done = old.get("mae", {}) if old.get("spec") == json.loads(json.dumps(spec, default=str)) else {}
+
     def save() -> dict:
         choice = min((k for k in done if k in variants), key=lambda k: done[k]["mae"])
-        r = {"market": market, "spec": spec, "mae": done, "choice": choice, "settings": done[choice]["settings"]}
+        r = {"market": market, "spec": spec, "mae": done, "choice": choice, "settings": done[choice]["settings"],
+             "complete": all(k in done for k in variants)}
         write_json(r, f)
         return r
 
@@ -249,4 +251,6 @@ def chosen_recalibration(
     f = Path(out_dir) / f"{market}.recalibration.json"
     if not f.exists(): return None
     r = json.loads(f.read_text())
+    if not r.get("complete"):  # a comparison still running (or stopped) has no choice yet
+        raise EOError(f"{f} is incomplete: finish it with `eo bench tune --market {market} --trials 0 --recalibrate` first")
     return r["choice"], r["settings"]

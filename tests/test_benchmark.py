@@ -184,11 +184,11 @@ def test_cnn_members_come_from_the_search_summary(tmp_path):
     assert ms["CNN-LSTM-refit_2"][0].params.get("level_days", 0) == 0
     assert "update_every" not in ms["CNN-LSTM-refit_2"][2]
     assert bm._cnn_members("DE", None, tmp_path, 2, (1,)) == (list(bm.CNN_MEMBERS), "hand-set settings, no search summary found", {})
-    (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "finetune", "settings": {"update_every": 1}}))
+    (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "finetune", "settings": {"update_every": 1}, "complete": True}))
     members, note, _ = bm._cnn_members("NP", None, tmp_path, 2, (1,))
     assert members == [{"hidden": h, "epochs": 1, "seed": 1, "refit_every": 56, "update_every": 1} for h in (4, 5)]
     assert "recalibration 'finetune' chosen on the validation days (update_every=1)" in note
-    (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "none", "settings": {}}))
+    (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "none", "settings": {}, "complete": True}))
     members, note, groups = bm._cnn_members("NP", None, tmp_path, 2, (1,))
     assert members == [{"hidden": h, "epochs": 1, "seed": 1, "refit_every": 56} for h in (4, 5)] and groups == {}
     assert "recalibration 'none' chosen" in note
