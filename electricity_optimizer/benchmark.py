@@ -29,9 +29,9 @@ from .storage import write_json, write_parquet, write_text
 
 # %% auto #0
 __all__ = ['PROTOCOL', 'PUBLISHED', 'CNN_PARAMS', 'CNN_MEMBERS', 'DEFAULT_MODELS', 'CNN_RECALIBRATION', 'ENSEMBLES',
-           'VS_PUBLISHED', 'benchmark_days', 'dm_test', 'dm_matrix', 'benchmark_models', 'forecast_models',
-           'add_ensembles', 'score', 'markdown_table', 'run_benchmark', 'log_benchmark', 'features_frame',
-           'PriceForecaster', 'register_forecaster', 'production_forecaster']
+           'VS_PUBLISHED', 'benchmark_days', 'dm_test', 'dm_matrix', 'benchmark_models', 'forecast_block',
+           'forecast_models', 'add_ensembles', 'score', 'markdown_table', 'run_benchmark', 'log_benchmark',
+           'features_frame', 'PriceForecaster', 'register_forecaster', 'production_forecaster']
 
 # %% ../nbs/34_benchmark.ipynb #bc6790d7
 PROTOCOL = ("EPF benchmark (Lago et al. 2021): test period = last {test_days} days of the file; each day forecast from prices "
@@ -170,6 +170,18 @@ class _Cache:
         return out, float(sum(r[24] for r in self.rows.values()))
 
 # %% ../nbs/34_benchmark.ipynb #780c557b
+def forecast_block(
+    model: DayAheadModel,  # the model to fit
+    ds: xr.Dataset,  # features of one market (one zone)
+    days: pd.DatetimeIndex,  # consecutive days of one retraining block
+    update_every: int = 0,  # days between `model.update` calls within the block (0: none)
+) -> np.ndarray:
+    "Forecasts (day, 24) of `days`: fitted on the data before the first day, updated before every `update_every`-th later day."
+    m = model.fit(ds, until=days[0])
+    step = update_every or len(days)
+    return np.concatenate([m.predict_days(ds, days[:step])] + [
+        m.update(ds, until=days[j]).predict_days(ds, days[j:j + step]) for j in range(step, len(days), step)])
+
 def forecast_models(
     ds: xr.Dataset,  # features of one market (one zone)
     models: dict[str, tuple[DayAheadModel, int | None, dict]],  # from `benchmark_models`
@@ -199,12 +211,8 @@ def forecast_models(
             for n in names:
                 if all(d in caches[n] for d in block): continue
                 t0 = time.perf_counter()
-                m = models[n][0].fit(ds, until=block[0])
-                step = models[n][2].get("update_every") or len(block)
-                pred = [m.predict_days(ds, block[:step])]
-                for j in range(step, len(block), step):
-                    pred.append(m.update(ds, until=block[j]).predict_days(ds, block[j:j + step]))
-                caches[n].put(block, np.concatenate(pred), time.perf_counter() - t0)
+                pred = forecast_block(models[n][0], ds, block, models[n][2].get("update_every", 0))
+                caches[n].put(block, pred, time.perf_counter() - t0)
     seconds = {}
     for name, c in caches.items(): preds[name], seconds[name] = c.get(days)
     return preds, seconds

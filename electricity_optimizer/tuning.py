@@ -80,15 +80,13 @@ def validation_mae(
     "MAE of the CNN-LSTM with `params` over `days`, retrained every `refit_every` days on the data before each block."
     import optuna
     from electricity_optimizer.cnn_lstm import CNNLSTMModel
+    from electricity_optimizer.benchmark import forecast_block
     cal, values, _ = daily_view(ds, "price")
     actual = values[cal.get_indexer(days), :, 0]
     errors = []
     for i, k in enumerate(range(0, len(days), refit_every)):
         block = days[k:k + refit_every]
-        m = CNNLSTMModel(**params).fit(ds, until=block[0])
-        step = update_every or len(block)
-        pred = np.concatenate([m.predict_days(ds, block[:step])] + [
-            m.update(ds, until=block[j]).predict_days(ds, block[j:j + step]) for j in range(step, len(block), step)])
+        pred = forecast_block(CNNLSTMModel(**params), ds, block, update_every)
         errors.append(np.abs(pred - actual[k:k + len(block)]))
         mae = float(np.mean(np.concatenate(errors)))
         if not np.isfinite(mae):
