@@ -26,6 +26,7 @@ from .forecast import DayAheadModel, SeasonalNaive, daily_view, forecast_metrics
 from .lear import LEAR, LEAR_WINDOWS, _ds_key
 from .stats_models import ARX, combine
 from .storage import write_json, write_parquet, write_text
+from .tuning import RECALIBRATIONS, chosen_recalibration, tuned_members
 
 # %% auto #0
 __all__ = ['PROTOCOL', 'PUBLISHED', 'CNN_PARAMS', 'CNN_MEMBERS', 'DEFAULT_MODELS', 'CNN_RECALIBRATION', 'ENSEMBLES',
@@ -92,7 +93,7 @@ CNN_PARAMS = dict(epochs=30, hidden=32, channels=16, lr=0.002, batch_size=32, tr
 CNN_MEMBERS = ({"seed": 1, "lookback_days": 7}, {"seed": 2, "lookback_days": 7},
                {"seed": 3, "lookback_days": 14}, {"seed": 4, "lookback_days": 14})  # ensemble members
 DEFAULT_MODELS = ("naive_weekly", "naive_daily", "ARX", "LEAR", "CNN-LSTM", "CNN-LSTM-refit", "CNN-LSTM-hand")
-CNN_RECALIBRATION = dict(level_days=7, update_every=1, finetune_epochs=1, finetune_lr=0.3)  # added to the searched members of CNN-LSTM
+CNN_RECALIBRATION = RECALIBRATIONS["level+finetune"]  # for the searched members of a market without a comparison
 
 def benchmark_models(
     names: Iterable[str] = DEFAULT_MODELS,  # model names or groups ('LEAR', 'CNN-LSTM')
@@ -296,7 +297,6 @@ def _cnn_members(
     if members is not None: return list(members), "given settings", {}
     f = tuning_dir / f"{market}.json"
     if not f.exists(): return list(CNN_MEMBERS), "hand-set settings, no search summary found", {}
-    from electricity_optimizer.tuning import chosen_recalibration, tuned_members
     s = json.loads(f.read_text())
     searched = tuned_members(market, top, seeds, tuning_dir)
     chosen = chosen_recalibration(market, tuning_dir)
