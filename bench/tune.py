@@ -2,11 +2,14 @@
 
     .venv/bin/python bench/tune.py --market NP --trials 80 --timeout 2400   # search (continues a stored journal)
     .venv/bin/python bench/tune.py --market NP --trials 0                   # rewrite the summary only
+    .venv/bin/python bench/tune.py --market DE --trials 0 --windows 1 --jobs 2   # rank the best on one more (earlier) year
     .venv/bin/python bench/tune.py --market NP --trials 0 --recalibrate     # then compare the recalibrations of the best one
 
 Keeps the Optuna journal in reports/benchmarks/tuning/<MARKET>.journal and writes the summary
 (every trial, the best configurations) to reports/benchmarks/tuning/<MARKET>.json; the benchmark's
-CNN-LSTM ensemble takes its members from that summary. `--recalibrate` scores the best configuration with
+CNN-LSTM ensemble takes its members from that summary. `--windows N` scores the 8 best configurations and
+the hand-set one on N earlier validation years too (reports/benchmarks/tuning/<MARKET>.windows.json); the
+members then follow the ranking by the mean over all years. `--recalibrate` scores the best configuration with
 relative prices and daily fine-tuning on the same validation days and writes the choice to
 reports/benchmarks/tuning/<MARKET>.recalibration.json, which the benchmark's members follow.
 """
@@ -31,13 +34,15 @@ def main(argv=None) -> int:
     ap.add_argument("--mirror", default=None, help="folder laid out as epf/<MARKET>.csv (default: $EO_DATA_MIRROR, "
                                                      "else ../shared/data when present, else download)")
     ap.add_argument("--out-dir", default=str(ROOT / "reports" / "benchmarks" / "tuning"))
+    ap.add_argument("--windows", type=int, default=0, help="earlier validation years to score the best configurations on")
+    ap.add_argument("--jobs", type=int, default=1, help="configurations scored at once with --windows (processes)")
     ap.add_argument("--recalibrate", action="store_true", help="compare the recalibration variants of the best configuration")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
 
     os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
     from electricity_optimizer.config import EOError
-    from electricity_optimizer.tuning import compare_recalibrations, tune_cnn_lstm
+    from electricity_optimizer.tuning import compare_recalibrations, score_windows, tune_cnn_lstm
 
     mirror = a.mirror or os.environ.get("EO_DATA_MIRROR")
     if mirror is None and (ROOT.parent / "shared" / "data" / "epf").is_dir():
@@ -45,6 +50,7 @@ def main(argv=None) -> int:
     try:
         s = tune_cnn_lstm(a.market, a.trials, a.timeout, mirror=mirror, out_dir=a.out_dir, val_days=a.val_days,
                           refit_every=a.refit_every, base={"num_threads": a.threads}, progress=not a.no_progress)
+        w = score_windows(a.market, a.windows, mirror=mirror, out_dir=a.out_dir, jobs=a.jobs) if a.windows else None
         r = compare_recalibrations(a.market, out_dir=a.out_dir, mirror=mirror) if a.recalibrate else None
     except EOError as e:
         print(f"tune: error: {e}", file=sys.stderr)
@@ -53,6 +59,10 @@ def main(argv=None) -> int:
     print(f"hand-set configuration: MAE {s['baseline_mae']}")
     for b in s["best"][:5]:
         print(f"trial {b['number']:3d}  MAE {b['mae']:.3f}  {b['params']}")
+    if w:
+        print("ranked by the mean over all validation periods:")
+        for b in w["ranking"][:5]:
+            print(f"trial {b['number']:3d}  MAE {b['mae']:.3f}  " + ", ".join(f"{k} {v:.3f}" for k, v in b["by_period"].items()))
     if r:
         for k, v in r["mae"].items():
             print(f"recalibration {k:15s} MAE {v['mae']:.3f}")

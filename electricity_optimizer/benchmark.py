@@ -26,7 +26,7 @@ from .forecast import DayAheadModel, SeasonalNaive, daily_view, forecast_metrics
 from .lear import LEAR, LEAR_WINDOWS, _ds_key
 from .stats_models import ARX, combine
 from .storage import write_json, write_parquet, write_text
-from .tuning import RECALIBRATIONS, chosen_recalibration, tuned_members
+from .tuning import RECALIBRATIONS, chosen_recalibration, ranked_configs, tuned_members
 
 # %% auto #0
 __all__ = ['PROTOCOL', 'PUBLISHED', 'CNN_PARAMS', 'CNN_MEMBERS', 'DEFAULT_MODELS', 'CNN_RECALIBRATION', 'ENSEMBLES',
@@ -304,7 +304,9 @@ def _cnn_members(
     recal = (f"recalibration '{chosen[0]}' chosen on the validation days" if chosen else "the default recalibration") + (
         f" ({', '.join(f'{k}={v}' for k, v in settings.items())})" if settings else "")
     return [{**m, **settings} for m in searched], (
-        f"the {top} best of {s['trials']} configurations searched on {s['val_start']} .. {s['val_end']}, "
+        f"the {top} best of {s['trials']} configurations searched on {s['val_start']} .. {s['val_end']}"
+        + (f" (ranked by {ranked_configs(market, tuning_dir)[1]})" if (tuning_dir / f"{market}.windows.json").exists() else "")
+        + ", "
         f"seeds {'/'.join(map(str, seeds))}, retrained every {s['refit_every']} days as in the search, with {recal}"
         + ("; CNN-LSTM-refit members: the same configurations without recalibration" if settings else "")), (
         {"CNN-LSTM-refit": searched} if settings else {})  # no recalibration: the two groups would be the same

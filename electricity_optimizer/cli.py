@@ -135,16 +135,23 @@ def bench_tune(
     market: str = typer.Option("NP", help="EPF market: NP, PJM or DE"),
     trials: int = typer.Option(60, help="trials in the study in all, earlier (resumed) ones included"),
     timeout: Optional[float] = typer.Option(None, help="seconds after which no new trial starts"),
+    windows: int = typer.Option(0, help="then score the best configurations on this many earlier validation years and rank by the mean"),
+    jobs: int = typer.Option(1, help="configurations scored at once with --windows (processes)"),
     recalibrate: bool = typer.Option(False, help="then compare relative prices and daily fine-tuning for the best configuration"),
     params: Path = _PARAMS,
 ):
     "Search the CNN-LSTM settings of a market on the year before its test period (Optuna; resumable)."
-    from electricity_optimizer.tuning import compare_recalibrations, tune_cnn_lstm
+    from electricity_optimizer.tuning import compare_recalibrations, score_windows, tune_cnn_lstm
     p = _bench_params(market, params)
     s = tune_cnn_lstm(market, trials, timeout, mirror=p.data.mirror, progress=sys.stderr.isatty())
     typer.echo(f"{s['trials']} trials; hand-set configuration MAE {s['baseline_mae']}; best:")
     for b in s["best"][:5]:
         typer.echo(f"  trial {b['number']:3d}  MAE {b['mae']:.3f}  {b['params']}")
+    if windows:
+        w = score_windows(market, windows, mirror=p.data.mirror, jobs=jobs)
+        typer.echo("ranked over all validation periods:")
+        for b in w["ranking"][:5]:
+            typer.echo(f"  trial {b['number']:3d}  MAE {b['mae']:.3f}  " + ", ".join(f"{k} {v:.3f}" for k, v in b["by_period"].items()))
     if recalibrate:
         r = compare_recalibrations(market, mirror=p.data.mirror)
         typer.echo("recalibration: " + ", ".join(f"{k} {v['mae']:.3f}" for k, v in r["mae"].items()) + f"; chosen: {r['choice']}")

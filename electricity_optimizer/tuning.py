@@ -21,7 +21,7 @@ from .storage import write_json
 
 # %% auto #0
 __all__ = ['SEARCH_SPACE', 'BASELINE', 'RECALIBRATIONS', 'validation_days', 'suggest', 'validation_mae', 'tune_cnn_lstm',
-           'tuned_members', 'compare_recalibrations', 'chosen_recalibration']
+           'score_windows', 'ranked_configs', 'tuned_members', 'compare_recalibrations', 'chosen_recalibration']
 
 # %% ../nbs/35_tuning.ipynb #28f7f11b
 def validation_days(
@@ -103,9 +103,13 @@ def _study(market: str, out_dir: Path, spec: dict, baseline: dict | None, sample
     from optuna.storages.journal import JournalFileBackend
     out_dir.mkdir(parents=True, exist_ok=True)
     storage = JournalStorage(JournalFileBackend(str(out_dir / f"{market}.journal")))
-    study = optuna.create_study(study_name=f"cnn-lstm-{market}", storage=storage, direction="minimize", load_if_exists=True,
-                                sampler=optuna.samplers.TPESampler(seed=sampler_seed, n_startup_trials=10, multivariate=True),
-                                pruner=optuna.pruners.MedianPruner(n_startup_trials=6, n_warmup_steps=1))
+    kw = dict(study_name=f"cnn-lstm-{market}", storage=storage,
+              sampler=optuna.samplers.TPESampler(seed=sampler_seed, n_startup_trials=10, multivariate=True),
+              pruner=optuna.pruners.MedianPruner(n_startup_trials=6, n_warmup_steps=1))
+    try:  # load first: create_study(load_if_exists=True) appends a record to the journal even when the study exists
+        study = optuna.load_study(**kw)
+    except KeyError:
+        study = optuna.create_study(direction="minimize", **kw)
     old = study.user_attrs.get("spec")
     if old is None:
         study.set_user_attr("spec", spec)
@@ -171,6 +175,95 @@ def tune_cnn_lstm(
     write_json(summary, out_dir / f"{market}.json")
     return summary
 
+# %% ../nbs/35_tuning.ipynb #ec70e43b
+def _window_mae(ds: xr.Dataset, days: pd.DatetimeIndex, params: dict, refit_every: int) -> tuple[float, float]:
+    "MAE and seconds of one configuration on one period (a process pool's task)."
+    t0 = time.perf_counter()
+    return validation_mae(ds, days, params, refit_every), time.perf_counter() - t0
+
+def score_windows(
+    market: str,  # EPF market with a search summary
+    windows: int = 1,  # earlier periods, each as long as the search's, just before it
+    top: int = 8,  # best configurations of the search to score (the baseline comes on top)
+    out_dir: str | Path = "reports/benchmarks/tuning",  # where the search summary is and the scores go
+    mirror: str | Path | None = None,  # folder laid out as epf/<MARKET>.csv; None: $EO_DATA_MIRROR, else download
+    jobs: int = 1,  # configurations scored at once (processes)
+) -> dict:
+    "Validation MAE of the search's best configurations on earlier periods too, and their ranking by the mean over all periods."
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+    from electricity_optimizer.features import build_features
+    from electricity_optimizer.ingest import fetch_epf, mirror_from_env
+    summary = Path(out_dir) / f"{market}.json"
+    if not summary.exists():
+        raise EOError(f"no tuning summary {summary}: run `eo bench tune --market {market}` first")
+    s = json.loads(summary.read_text())
+    done_rows = sorted(s["all"], key=lambda r: r["mae"])
+    rows = done_rows[:top] + [r for r in done_rows[top:] if r["baseline"]]
+    ds = build_features(fetch_epf(market, mirror_from_env(mirror)), market)
+    if _ds_key(ds) != s["data"]:
+        raise EOError(f"the {market} EPF data changed since the search: run `eo bench tune --market {market}` again")
+    cal = daily_view(ds)[0]
+    n, end = len(pd.date_range(s["val_start"], s["val_end"])), int(cal.get_loc(pd.Timestamp(s["val_start"])))
+    periods = [cal[end - (w + 1) * n:end - w * n] for w in range(windows)]
+    if windows < 1 or end - windows * n < 56:
+        raise EOError(f"{market}: {windows} earlier periods of {n} days do not fit before {s['val_start']} "
+                      "with 56 days of training: use fewer windows")
+    spec = json.loads(json.dumps({"data": s["data"], "search": [s["val_start"], s["val_end"]],
+                                  "periods": [[str(p[0].date()), str(p[-1].date())] for p in periods],
+                                  "refit_every": s["refit_every"], "base": s["base"],
+                                  "trials": [r["number"] for r in rows]}, default=str))
+    f = summary.with_name(f"{market}.windows.json")
+    old = json.loads(f.read_text()) if f.exists() else {}
+    scores = old.get("scores", {}) if old.get("spec") == spec else {}
+
+    def save() -> dict:
+        ranking = []
+        for r in rows:
+            got = scores.get(str(r["number"]), {})
+            if all(p[0] in got for p in spec["periods"]):
+                by = {s["val_start"]: r["mae"], **{p[0]: got[p[0]]["mae"] for p in spec["periods"]}}
+                ranking.append({"number": r["number"], "mae": round(float(np.mean(list(by.values()))), 4),
+                                "by_period": by, "baseline": r["baseline"], "params": r["params"],
+                                "seconds": round(r["seconds"] + sum(got[p[0]]["seconds"] for p in spec["periods"]), 1)})
+        out = {"market": market, "spec": spec, "scores": scores, "ranking": sorted(ranking, key=lambda r: r["mae"]),
+               "complete": len(ranking) == len(rows)}
+        write_json(out, f)
+        return out
+
+    def record(r, p, mae, sec):
+        scores.setdefault(str(r["number"]), {})[str(p[0].date())] = {"mae": round(mae, 4), "seconds": round(sec, 1)}
+        save()
+
+    todo = [(r, p) for r in rows for p in periods if str(p[0].date()) not in scores.get(str(r["number"]), {})]
+    if jobs <= 1:
+        for r, p in todo: record(r, p, *_window_mae(ds, p, {**s["base"], **r["params"]}, s["refit_every"]))
+    else:
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_window_mae, ds, p, {**s["base"], **r["params"]}, s["refit_every"]): (r, p) for r, p in todo}
+            for fut in as_completed(futures): record(*futures[fut], *fut.result())
+    return save()
+
+def ranked_configs(
+    market: str,  # EPF market with a search summary
+    out_dir: str | Path = "reports/benchmarks/tuning",  # where the summary (and any window scores) are
+) -> tuple[list[dict], str]:
+    "The search's configurations best first (by the mean over all periods where `score_windows` ran), and what ranked them."
+    out_dir = Path(out_dir)
+    f = out_dir / f"{market}.windows.json"
+    if f.exists():
+        w = json.loads(f.read_text())
+        if not w.get("complete"):
+            raise EOError(f"{f} is incomplete: finish it with `eo bench tune --market {market} --trials 0 --windows "
+                          f"{len(w['spec']['periods'])}` first")
+        periods = [w["spec"]["search"]] + w["spec"]["periods"]
+        return w["ranking"], "mean validation MAE over " + ", ".join(f"{a} .. {b}" for a, b in sorted(periods))
+    summary = out_dir / f"{market}.json"
+    if not summary.exists():
+        raise EOError(f"no tuning summary {summary}: run `eo bench tune --market {market}` first, or use the hand-set members")
+    s = json.loads(summary.read_text())
+    return s["best"], f"validation MAE on {s['val_start']} .. {s['val_end']}"
+
 # %% ../nbs/35_tuning.ipynb #c0570f6c
 def tuned_members(
     market: str,  # EPF market
@@ -178,14 +271,13 @@ def tuned_members(
     seeds: Sequence[int] = (1, 2),  # seeds per configuration
     out_dir: str | Path = "reports/benchmarks/tuning",  # where `tune_cnn_lstm` wrote its summary
 ) -> list[dict]:
-    "CNN-LSTM member settings (overrides of the benchmark's `CNN_PARAMS`, with the search's retraining interval) from the best `k` trials."
-    f = Path(out_dir) / f"{market}.json"
-    if not f.exists():
-        raise EOError(f"no tuning summary {f}: run `eo bench tune --market {market}` first, or use the hand-set members")
-    s = json.loads(f.read_text())
-    if len(s["best"]) < k:
-        raise EOError(f"{f} has {len(s['best'])} finished trials, fewer than k={k}: run more trials or use a smaller k")
-    return [{**b["params"], "seed": seed, "refit_every": s["refit_every"]} for b in s["best"][:k] for seed in seeds]
+    "CNN-LSTM member settings (overrides of the benchmark's `CNN_PARAMS`, with the search's retraining interval) from the best `k` configurations (`ranked_configs`)."
+    ranked, _ = ranked_configs(market, out_dir)
+    if len(ranked) < k:
+        raise EOError(f"the {market} search has {len(ranked)} ranked configurations, fewer than k={k}: "
+                      "run more trials (or score more with --windows) or use a smaller k")
+    every = json.loads((Path(out_dir) / f"{market}.json").read_text())["refit_every"]
+    return [{**b["params"], "seed": seed, "refit_every": every} for b in ranked[:k] for seed in seeds]
 
 # %% ../nbs/35_tuning.ipynb #dba43f72
 RECALIBRATIONS = {  # name -> settings added to a searched configuration
@@ -201,7 +293,7 @@ def compare_recalibrations(
     out_dir: str | Path = "reports/benchmarks/tuning",  # where the search summary is and the comparison goes
     mirror: str | Path | None = None,  # folder laid out as epf/<MARKET>.csv; None: $EO_DATA_MIRROR, else download
 ) -> dict:
-    "Validation MAE of the market's best searched configuration under each recalibration variant, and the choice."
+    "Validation MAE of the market's best configuration (`ranked_configs`) under each recalibration variant, and the choice."
     from electricity_optimizer.features import build_features
     from electricity_optimizer.ingest import fetch_epf, mirror_from_env
     summary = Path(out_dir) / f"{market}.json"
@@ -209,7 +301,7 @@ def compare_recalibrations(
         raise EOError(f"no tuning summary {summary}: run `eo bench tune --market {market}` first")
     s = json.loads(summary.read_text())
     variants = variants or RECALIBRATIONS
-    best = s["best"][0]
+    best = next(r for r in s["all"] if r["number"] == ranked_configs(market, out_dir)[0][0]["number"])  # search-period MAE
     spec = {"data": s["data"], "val_start": s["val_start"], "val_end": s["val_end"], "refit_every": s["refit_every"],
             "base": s["base"], "trial": best["number"], "params": best["params"]}
     f = summary.with_name(f"{market}.recalibration.json")
@@ -251,4 +343,8 @@ def chosen_recalibration(
     r = json.loads(f.read_text())
     if not r.get("complete"):  # a comparison still running (or stopped) has no choice yet
         raise EOError(f"{f} is incomplete: finish it with `eo bench tune --market {market} --trials 0 --recalibrate` first")
+    best = ranked_configs(market, out_dir)[0][0]["number"]
+    if r["spec"]["trial"] != best:  # the ranking changed (e.g. scored on more periods) since the comparison
+        raise EOError(f"{f} compares trial {r['spec']['trial']}, but the best configuration is now trial {best}: "
+                      f"run `eo bench tune --market {market} --trials 0 --recalibrate` again")
     return r["choice"], r["settings"]

@@ -184,17 +184,30 @@ def test_cnn_members_come_from_the_search_summary(tmp_path):
     assert ms["CNN-LSTM-refit_2"][0].params.get("level_days", 0) == 0
     assert "update_every" not in ms["CNN-LSTM-refit_2"][2]
     assert bm._cnn_members("DE", None, tmp_path, 2, (1,)) == (list(bm.CNN_MEMBERS), "hand-set settings, no search summary found", {})
-    (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "finetune", "settings": {"update_every": 1}, "complete": True}))
+    (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "finetune", "settings": {"update_every": 1}, "complete": True, "spec": {"trial": 0}}))
     members, note, _ = bm._cnn_members("NP", None, tmp_path, 2, (1,))
     assert members == [{"hidden": h, "epochs": 1, "seed": 1, "refit_every": 56, "update_every": 1} for h in (4, 5)]
     assert "recalibration 'finetune' chosen on the validation days (update_every=1)" in note
-    (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "none", "settings": {}, "complete": True}))
+    (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "none", "settings": {}, "complete": True, "spec": {"trial": 0}}))
     members, note, groups = bm._cnn_members("NP", None, tmp_path, 2, (1,))
     assert members == [{"hidden": h, "epochs": 1, "seed": 1, "refit_every": 56} for h in (4, 5)] and groups == {}
     assert "recalibration 'none' chosen" in note
     assert bm._cnn_members("NP", [{"seed": 9}], tmp_path, 2, (1,))[0] == [{"seed": 9}]
     with pytest.raises(EOError, match="fewer than k=4"):
         bm._cnn_members("NP", None, tmp_path, 4, (1,))
+    # scored on an earlier year too: the members follow the ranking over both, and the comparison must follow it
+    ranking = [{"number": i, "mae": 9.0 - i, "params": best[i]["params"]} for i in (2, 1)]
+    (tmp_path / "NP.windows.json").write_text(json.dumps({"complete": True, "ranking": ranking, "spec": {
+        "search": ["2015-12-28", "2016-12-26"], "periods": [["2014-12-29", "2015-12-27"]]}}))
+    with pytest.raises(EOError, match="compares trial 0, but the best configuration is now trial 2"):
+        bm._cnn_members("NP", None, tmp_path, 2, (1,))
+    (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "none", "settings": {}, "complete": True, "spec": {"trial": 2}}))
+    members, note, _ = bm._cnn_members("NP", None, tmp_path, 2, (1,))
+    assert [m["hidden"] for m in members] == [6, 5]
+    assert "(ranked by mean validation MAE over 2014-12-29 .. 2015-12-27, 2015-12-28 .. 2016-12-26)" in note
+    (tmp_path / "NP.windows.json").write_text(json.dumps({"complete": False, "ranking": ranking[:1], "spec": {"periods": [[]]}}))
+    with pytest.raises(EOError, match="NP.windows.json is incomplete"):
+        bm._cnn_members("NP", None, tmp_path, 2, (1,))
 
 
 def test_hand_set_members_keep_their_own_names():
