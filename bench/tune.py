@@ -35,7 +35,7 @@ def main(argv=None) -> int:
                                                      "else ../shared/data when present, else download)")
     ap.add_argument("--out-dir", default=str(ROOT / "reports" / "benchmarks" / "tuning"))
     ap.add_argument("--windows", type=int, default=0, help="earlier validation years to score the best configurations on")
-    ap.add_argument("--jobs", type=int, default=1, help="configurations scored at once with --windows (processes)")
+    ap.add_argument("--jobs", type=int, default=1, help="configurations (--windows) or variants (--recalibrate) scored at once (processes)")
     ap.add_argument("--recalibrate", action="store_true", help="compare the recalibration variants of the best configuration")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
@@ -51,7 +51,7 @@ def main(argv=None) -> int:
         s = tune_cnn_lstm(a.market, a.trials, a.timeout, mirror=mirror, out_dir=a.out_dir, val_days=a.val_days,
                           refit_every=a.refit_every, base={"num_threads": a.threads}, progress=not a.no_progress)
         w = score_windows(a.market, a.windows, mirror=mirror, out_dir=a.out_dir, jobs=a.jobs) if a.windows else None
-        r = compare_recalibrations(a.market, out_dir=a.out_dir, mirror=mirror) if a.recalibrate else None
+        r = compare_recalibrations(a.market, out_dir=a.out_dir, mirror=mirror, jobs=a.jobs) if a.recalibrate else None
     except EOError as e:
         print(f"tune: error: {e}", file=sys.stderr)
         return 2

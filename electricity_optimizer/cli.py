@@ -136,7 +136,7 @@ def bench_tune(
     trials: int = typer.Option(60, help="trials in the study in all, earlier (resumed) ones included"),
     timeout: Optional[float] = typer.Option(None, help="seconds after which no new trial starts"),
     windows: int = typer.Option(0, help="then score the best configurations on this many earlier validation years and rank by the mean"),
-    jobs: int = typer.Option(1, help="configurations scored at once with --windows (processes)"),
+    jobs: int = typer.Option(1, help="configurations (--windows) or variants (--recalibrate) scored at once (processes)"),
     recalibrate: bool = typer.Option(False, help="then compare relative prices and daily fine-tuning for the best configuration"),
     params: Path = _PARAMS,
 ):
@@ -153,7 +153,7 @@ def bench_tune(
         for b in w["ranking"][:5]:
             typer.echo(f"  trial {b['number']:3d}  MAE {b['mae']:.3f}  " + ", ".join(f"{k} {v:.3f}" for k, v in b["by_period"].items()))
     if recalibrate:
-        r = compare_recalibrations(market, mirror=p.data.mirror)
+        r = compare_recalibrations(market, mirror=p.data.mirror, jobs=jobs)
         typer.echo("recalibration: " + ", ".join(f"{k} {v['mae']:.3f}" for k, v in r["mae"].items()) + f"; chosen: {r['choice']}")
 
 # %% ../nbs/90_cli.ipynb #f55cae46

@@ -177,9 +177,10 @@ def tune_cnn_lstm(
 
 # %% ../nbs/35_tuning.ipynb #ec70e43b
 def _window_mae(ds: xr.Dataset, days: pd.DatetimeIndex, params: dict, refit_every: int) -> tuple[float, float]:
-    "MAE and seconds of one configuration on one period (a process pool's task)."
+    "MAE and seconds of one configuration (with its `update_every`, if any) on one period (a process pool's task)."
     t0 = time.perf_counter()
-    return validation_mae(ds, days, params, refit_every), time.perf_counter() - t0
+    p = dict(params)
+    return validation_mae(ds, days, p, refit_every, update_every=int(p.pop("update_every", 0))), time.perf_counter() - t0
 
 def score_windows(
     market: str,  # EPF market with a search summary
@@ -292,6 +293,7 @@ def compare_recalibrations(
     variants: dict | None = None,  # name -> settings (default `RECALIBRATIONS`; 'none' is read from the search)
     out_dir: str | Path = "reports/benchmarks/tuning",  # where the search summary is and the comparison goes
     mirror: str | Path | None = None,  # folder laid out as epf/<MARKET>.csv; None: $EO_DATA_MIRROR, else download
+    jobs: int = 1,  # variants scored at once (processes)
 ) -> dict:
     "Validation MAE of the market's best configuration (`ranked_configs`) under each recalibration variant, and the choice."
     from electricity_optimizer.features import build_features
@@ -315,22 +317,30 @@ def compare_recalibrations(
         write_json(r, f)
         return r
 
-    ds = None
-    for name, extra in variants.items():
-        if name in done and done[name]["settings"] == extra: continue
-        if not extra and name == "none":
-            done[name] = {"settings": {}, "mae": best["mae"], "seconds": best["seconds"], "from": f"trial {best['number']}"}
-        else:
-            if ds is None:
-                ds = build_features(fetch_epf(market, mirror_from_env(mirror)), market)
-                if _ds_key(ds) != s["data"]:
-                    raise EOError(f"the {market} EPF data changed since the search: run `eo bench tune --market {market}` again")
-            days = validation_days(ds, val_days=len(pd.date_range(s["val_start"], s["val_end"])))
-            p = {**s["base"], **best["params"], **extra}
-            t0 = time.perf_counter()
-            mae = validation_mae(ds, days, p, s["refit_every"], update_every=int(p.pop("update_every", 0)))
-            done[name] = {"settings": extra, "mae": round(mae, 4), "seconds": round(time.perf_counter() - t0, 1)}
+    todo = {name: extra for name, extra in variants.items() if not (name in done and done[name]["settings"] == extra)}
+    if "none" in todo and not todo["none"]:  # the search's own trial
+        done["none"] = {"settings": {}, "mae": best["mae"], "seconds": best["seconds"], "from": f"trial {best['number']}"}
+        del todo["none"]
         save()
+    if not todo: return save()
+    ds = build_features(fetch_epf(market, mirror_from_env(mirror)), market)
+    if _ds_key(ds) != s["data"]:
+        raise EOError(f"the {market} EPF data changed since the search: run `eo bench tune --market {market}` again")
+    days = validation_days(ds, val_days=len(pd.date_range(s["val_start"], s["val_end"])))
+    tasks = {name: (ds, days, {**s["base"], **best["params"], **extra}, s["refit_every"]) for name, extra in todo.items()}
+
+    def record(name, mae, sec):
+        done[name] = {"settings": todo[name], "mae": round(mae, 4), "seconds": round(sec, 1)}
+        save()
+
+    if jobs <= 1:
+        for name, a in tasks.items(): record(name, *_window_mae(*a))
+    else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from multiprocessing import get_context
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_window_mae, *a): name for name, a in tasks.items()}
+            for fut in as_completed(futures): record(futures[fut], *fut.result())
     return save()
 
 def chosen_recalibration(
