@@ -157,6 +157,8 @@ def tune_cnn_lstm(
     spec = {"data": _ds_key(ds), "val_start": str(days[0].date()), "val_end": str(days[-1].date()),
             "refit_every": refit_every, "base": base, "space": space or SEARCH_SPACE}
     out_dir = Path(out_dir)
+    if n_trials <= 0 and not (out_dir / f"{market}.journal").exists():  # nothing to run or summarise: keep any summary
+        raise EOError(f"no search journal {out_dir / (market + '.journal')}: run with trials > 0 to start the search")
     study = _study(market, out_dir, json.loads(json.dumps(spec, default=str)), baseline, sampler_seed)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -201,6 +203,8 @@ def score_windows(
     s = json.loads(summary.read_text())
     done_rows = sorted(s["all"], key=lambda r: r["mae"])
     rows = done_rows[:top] + [r for r in done_rows[top:] if r["baseline"]]
+    if not rows:
+        raise EOError(f"{summary} has no finished trials: run `eo bench tune --market {market}` first")
     ds = build_features(fetch_epf(market, mirror_from_env(mirror)), market)
     if _ds_key(ds) != s["data"]:
         raise EOError(f"the {market} EPF data changed since the search: run `eo bench tune --market {market}` again")
@@ -263,6 +267,8 @@ def ranked_configs(
     if not summary.exists():
         raise EOError(f"no tuning summary {summary}: run `eo bench tune --market {market}` first, or use the hand-set members")
     s = json.loads(summary.read_text())
+    if not s["best"]:
+        raise EOError(f"{summary} has no finished trials: run `eo bench tune --market {market}` first")
     return s["best"], f"validation MAE on {s['val_start']} .. {s['val_end']}"
 
 # %% ../nbs/35_tuning.ipynb #c0570f6c
