@@ -184,6 +184,33 @@ def _window_mae(ds: xr.Dataset, days: pd.DatetimeIndex, params: dict, refit_ever
     p = dict(params)
     return validation_mae(ds, days, p, refit_every, update_every=int(p.pop("update_every", 0))), time.perf_counter() - t0
 
+def _summary_of(market: str, out_dir: str | Path) -> tuple[Path, dict]:
+    "The path and content of a market's search summary."
+    summary = Path(out_dir) / f"{market}.json"
+    if not summary.exists():
+        raise EOError(f"no tuning summary {summary}: run `eo bench tune --market {market}` first")
+    return summary, json.loads(summary.read_text())
+
+def _features_of(market: str, mirror, s: dict) -> xr.Dataset:
+    "The market's features, refused when the data changed since the search `s`."
+    from electricity_optimizer.features import build_features
+    from electricity_optimizer.ingest import fetch_epf, mirror_from_env
+    ds = build_features(fetch_epf(market, mirror_from_env(mirror)), market)
+    if _ds_key(ds) != s["data"]:
+        raise EOError(f"the {market} EPF data changed since the search: run `eo bench tune --market {market}` again")
+    return ds
+
+def _score_all(tasks: dict, jobs: int, record) -> None:
+    "`record(key, mae, seconds)` for every `key -> _window_mae arguments`, in this process or `jobs` spawned ones."
+    if jobs <= 1:
+        for key, a in tasks.items(): record(key, *_window_mae(*a))
+        return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(_window_mae, *a): key for key, a in tasks.items()}
+        for fut in as_completed(futures): record(futures[fut], *fut.result())
+
 def score_windows(
     market: str,  # EPF market with a search summary
     windows: int = 1,  # earlier periods, each as long as the search's, just before it
@@ -193,21 +220,12 @@ def score_windows(
     jobs: int = 1,  # configurations scored at once (processes)
 ) -> dict:
     "Validation MAE of the search's best configurations on earlier periods too, and their ranking by the mean over all periods."
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from multiprocessing import get_context
-    from electricity_optimizer.features import build_features
-    from electricity_optimizer.ingest import fetch_epf, mirror_from_env
-    summary = Path(out_dir) / f"{market}.json"
-    if not summary.exists():
-        raise EOError(f"no tuning summary {summary}: run `eo bench tune --market {market}` first")
-    s = json.loads(summary.read_text())
+    summary, s = _summary_of(market, out_dir)
     done_rows = sorted(s["all"], key=lambda r: r["mae"])
     rows = done_rows[:top] + [r for r in done_rows[top:] if r["baseline"]]
     if not rows:
         raise EOError(f"{summary} has no finished trials: run `eo bench tune --market {market}` first")
-    ds = build_features(fetch_epf(market, mirror_from_env(mirror)), market)
-    if _ds_key(ds) != s["data"]:
-        raise EOError(f"the {market} EPF data changed since the search: run `eo bench tune --market {market}` again")
+    ds = _features_of(market, mirror, s)
     cal = daily_view(ds)[0]
     n, end = len(pd.date_range(s["val_start"], s["val_end"])), int(cal.get_loc(pd.Timestamp(s["val_start"])))
     periods = [cal[end - (w + 1) * n:end - w * n] for w in range(windows)]
@@ -236,17 +254,12 @@ def score_windows(
         write_json(out, f)
         return out
 
-    def record(r, p, mae, sec):
-        scores.setdefault(str(r["number"]), {})[str(p[0].date())] = {"mae": round(mae, 4), "seconds": round(sec, 1)}
+    def record(key, mae, sec):
+        scores.setdefault(key[0], {})[key[1]] = {"mae": round(mae, 4), "seconds": round(sec, 1)}
         save()
 
-    todo = [(r, p) for r in rows for p in periods if str(p[0].date()) not in scores.get(str(r["number"]), {})]
-    if jobs <= 1:
-        for r, p in todo: record(r, p, *_window_mae(ds, p, {**s["base"], **r["params"]}, s["refit_every"]))
-    else:
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_window_mae, ds, p, {**s["base"], **r["params"]}, s["refit_every"]): (r, p) for r, p in todo}
-            for fut in as_completed(futures): record(*futures[fut], *fut.result())
+    _score_all({(str(r["number"]), str(p[0].date())): (ds, p, {**s["base"], **r["params"]}, s["refit_every"])
+                for r in rows for p in periods if str(p[0].date()) not in scores.get(str(r["number"]), {})}, jobs, record)
     return save()
 
 def ranked_configs(
@@ -302,12 +315,7 @@ def compare_recalibrations(
     jobs: int = 1,  # variants scored at once (processes)
 ) -> dict:
     "Validation MAE of the market's best configuration (`ranked_configs`) under each recalibration variant, and the choice."
-    from electricity_optimizer.features import build_features
-    from electricity_optimizer.ingest import fetch_epf, mirror_from_env
-    summary = Path(out_dir) / f"{market}.json"
-    if not summary.exists():
-        raise EOError(f"no tuning summary {summary}: run `eo bench tune --market {market}` first")
-    s = json.loads(summary.read_text())
+    summary, s = _summary_of(market, out_dir)
     variants = variants or RECALIBRATIONS
     best = next(r for r in s["all"] if r["number"] == ranked_configs(market, out_dir)[0][0]["number"])  # search-period MAE
     spec = {"data": s["data"], "val_start": s["val_start"], "val_end": s["val_end"], "refit_every": s["refit_every"],
@@ -329,9 +337,7 @@ def compare_recalibrations(
         del todo["none"]
         save()
     if not todo: return save()
-    ds = build_features(fetch_epf(market, mirror_from_env(mirror)), market)
-    if _ds_key(ds) != s["data"]:
-        raise EOError(f"the {market} EPF data changed since the search: run `eo bench tune --market {market}` again")
+    ds = _features_of(market, mirror, s)
     days = validation_days(ds, val_days=len(pd.date_range(s["val_start"], s["val_end"])))
     tasks = {name: (ds, days, {**s["base"], **best["params"], **extra}, s["refit_every"]) for name, extra in todo.items()}
 
@@ -339,14 +345,7 @@ def compare_recalibrations(
         done[name] = {"settings": todo[name], "mae": round(mae, 4), "seconds": round(sec, 1)}
         save()
 
-    if jobs <= 1:
-        for name, a in tasks.items(): record(name, *_window_mae(*a))
-    else:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        from multiprocessing import get_context
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_window_mae, *a): name for name, a in tasks.items()}
-            for fut in as_completed(futures): record(futures[fut], *fut.result())
+    _score_all(tasks, jobs, record)
     return save()
 
 def chosen_recalibration(
