@@ -299,13 +299,14 @@ def _cnn_members(
     if not f.exists(): return list(CNN_MEMBERS), "hand-set settings, no search summary found", {}
     s = json.loads(f.read_text())
     searched = tuned_members(market, top, seeds, tuning_dir)
+    ranked_by = ranked_configs(market, tuning_dir)[1]
     chosen = chosen_recalibration(market, tuning_dir)
     settings = chosen[1] if chosen else CNN_RECALIBRATION
     recal = (f"recalibration '{chosen[0]}' chosen on the validation days" if chosen else "the default recalibration") + (
         f" ({', '.join(f'{k}={v}' for k, v in settings.items())})" if settings else "")
     return [{**m, **settings} for m in searched], (
         f"the {top} best of {s['trials']} configurations searched on {s['val_start']} .. {s['val_end']}"
-        + (f" (ranked by {ranked_configs(market, tuning_dir)[1]})" if (tuning_dir / f"{market}.windows.json").exists() else "")
+        + (f" (ranked by {ranked_by})" if ranked_by else "")
         + ", "
         f"seeds {'/'.join(map(str, seeds))}, retrained every {s['refit_every']} days as in the search, with {recal}"
         + ("; CNN-LSTM-refit members: the same configurations without recalibration" if settings else "")), (

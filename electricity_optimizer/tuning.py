@@ -266,7 +266,7 @@ def ranked_configs(
     market: str,  # EPF market with a search summary
     out_dir: str | Path = "reports/benchmarks/tuning",  # where the summary (and any window scores) are
 ) -> tuple[list[dict], str]:
-    "The search's configurations best first (by the mean over all periods where `score_windows` ran), and what ranked them."
+    "The search's configurations best first (by the mean over all periods where `score_windows` ran), and the periods that ranked them where they are more than the search's own ('' where not)."
     out_dir = Path(out_dir)
     f = out_dir / f"{market}.windows.json"
     if f.exists():
@@ -276,13 +276,10 @@ def ranked_configs(
                           f"{len(w['spec']['periods'])}` first")
         periods = [w["spec"]["search"]] + w["spec"]["periods"]
         return w["ranking"], "mean validation MAE over " + ", ".join(f"{a} .. {b}" for a, b in sorted(periods))
-    summary = out_dir / f"{market}.json"
-    if not summary.exists():
-        raise EOError(f"no tuning summary {summary}: run `eo bench tune --market {market}` first, or use the hand-set members")
-    s = json.loads(summary.read_text())
+    summary, s = _summary_of(market, out_dir)
     if not s["best"]:
         raise EOError(f"{summary} has no finished trials: run `eo bench tune --market {market}` first")
-    return s["best"], f"validation MAE on {s['val_start']} .. {s['val_end']}"
+    return s["best"], ""
 
 # %% ../nbs/35_tuning.ipynb #c0570f6c
 def tuned_members(
@@ -296,7 +293,7 @@ def tuned_members(
     if len(ranked) < k:
         raise EOError(f"the {market} search has {len(ranked)} ranked configurations, fewer than k={k}: "
                       "run more trials (or score more with --windows) or use a smaller k")
-    every = json.loads((Path(out_dir) / f"{market}.json").read_text())["refit_every"]
+    every = _summary_of(market, out_dir)[1]["refit_every"]
     return [{**b["params"], "seed": seed, "refit_every": every} for b in ranked[:k] for seed in seeds]
 
 # %% ../nbs/35_tuning.ipynb #dba43f72
