@@ -4,6 +4,7 @@
     .venv/bin/python bench/forecast.py --market NP --models LEAR        # LEAR windows only (+ naive_weekly)
     .venv/bin/python bench/forecast.py --market NP --max-days 5         # first 5 test days (cost probe)
     .venv/bin/python bench/forecast.py --market NP --report-only        # score what the cache holds, compute nothing
+    .venv/bin/python bench/forecast.py --market NP --models CNN-LSTM --jobs 8  # the CNN-LSTM members' blocks, 8 at once
 
 Writes reports/benchmarks/forecast_<MARKET>.json and .md; per-day forecasts are kept under
 reports/benchmarks/cache/<MARKET>/<model>/, so an interrupted run continues where it stopped.
@@ -32,6 +33,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cnn-epochs", type=int, default=None)
     ap.add_argument("--cnn-train-days", type=int, default=None)
     ap.add_argument("--threads", type=int, default=1, help="BLAS and torch threads")
+    ap.add_argument("--jobs", type=int, default=1, help="blocks computed at once in spawned processes (each with --threads "
+                                                       "threads; on a GPU machine all of them train on its GPU)")
     ap.add_argument("--mirror", default=None, help="folder laid out as epf/<MARKET>.csv (default: $EO_DATA_MIRROR, "
                                                      "else ../shared/data when present, else download)")
     ap.add_argument("--out-dir", default=str(ROOT / "reports" / "benchmarks"))
@@ -56,7 +59,7 @@ def main(argv=None) -> int:
         r = run_benchmark(a.market, a.models or DEFAULT_MODELS, mirror=mirror, out_dir=a.out_dir, test_days=a.test_days,
                           resume=not a.fresh, progress=not a.no_progress, max_days=a.max_days,
                           windows=tuple(a.windows or LEAR_WINDOWS), cnn_params=cnn, cnn_refit_every=a.cnn_refit_every, cnn_top=a.cnn_top,
-                          blas_threads=a.threads, compute=not a.report_only, track=a.track)
+                          blas_threads=a.threads, jobs=a.jobs, compute=not a.report_only, track=a.track)
     except EOError as e:
         print(f"bench: error: {e}", file=sys.stderr)
         return 2

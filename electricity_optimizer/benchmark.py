@@ -183,6 +183,26 @@ def forecast_block(
     return np.concatenate([m.predict_days(ds, days[:step])] + [
         m.update(ds, until=days[j]).predict_days(ds, days[j:j + step]) for j in range(step, len(days), step)])
 
+def _forecast_blocks(
+    model: DayAheadModel, ds: xr.Dataset, blocks: list[pd.DatetimeIndex], update_every: int, blas_threads: int | None,
+) -> list[tuple[np.ndarray, float]]:
+    "Forecasts and compute seconds of each block (one task of the process pool)."
+    from threadpoolctl import threadpool_limits
+    out = []
+    with threadpool_limits(blas_threads) if blas_threads else nullcontext():
+        for b in blocks:
+            t0 = time.perf_counter()
+            out.append((forecast_block(model, ds, b, update_every), time.perf_counter() - t0))
+    return out
+
+def _pool_tasks(todo: dict[str, list[pd.DatetimeIndex]], every: dict[str, int], days_per_task: int = 28) -> list:
+    "(model, blocks) tasks: one block per task for models retrained every few weeks or less often, about `days_per_task` days of blocks otherwise; the longest blocks first."
+    tasks = []
+    for n, blocks in todo.items():
+        k = max(1, days_per_task // every[n])
+        tasks += [(n, blocks[i:i + k]) for i in range(0, len(blocks), k)]
+    return sorted(tasks, key=lambda t: -every[t[0]])
+
 def forecast_models(
     ds: xr.Dataset,  # features of one market (one zone)
     models: dict[str, tuple[DayAheadModel, int | None, dict]],  # from `benchmark_models`
@@ -191,6 +211,8 @@ def forecast_models(
     resume: bool = True,  # reuse stored forecasts; False clears them first
     progress: bool = True,  # tqdm progress bar
     compute: bool = True,  # False: only read what is stored
+    jobs: int = 1,  # blocks computed at once, in spawned processes (1: in this process)
+    blas_threads: int | None = None,  # BLAS threads in each spawned process (None: as inherited)
 ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     "Forecasts (day, 24) of every model over `days`, and each model's stored compute seconds."
     key, start = _ds_key(ds), str(days[0].date())
@@ -203,7 +225,9 @@ def forecast_models(
                                                        **({"test_start": start} if every > 1 else {})}, resume)
     groups: dict[int, list[str]] = {}
     for name in caches: groups.setdefault(models[name][1], []).append(name)
-    for every, names in groups.items() if compute else []:
+    if compute and jobs > 1:
+        _forecast_in_pool(ds, models, days, caches, jobs, progress, blas_threads)
+    for every, names in groups.items() if compute and jobs <= 1 else []:
         blocks = [days[k:k + every] for k in range(0, len(days), every)]
         todo = [b for b in blocks if any(d not in caches[n] for n in names for d in b)]
         bar = tqdm(todo, desc=f"{'+'.join(names) if len(names) < 3 else names[0] + ' ...'}", disable=not progress,
@@ -211,12 +235,29 @@ def forecast_models(
         for block in bar:
             for n in names:
                 if all(d in caches[n] for d in block): continue
-                t0 = time.perf_counter()
-                pred = forecast_block(models[n][0], ds, block, models[n][2].get("update_every", 0))
-                caches[n].put(block, pred, time.perf_counter() - t0)
+                [(pred, sec)] = _forecast_blocks(models[n][0], ds, [block], models[n][2].get("update_every", 0), None)
+                caches[n].put(block, pred, sec)
     seconds = {}
     for name, c in caches.items(): preds[name], seconds[name] = c.get(days)
     return preds, seconds
+
+def _forecast_in_pool(ds, models, days, caches, jobs, progress, blas_threads):
+    "Compute every missing block in `jobs` spawned processes; each result is stored as it arrives."
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+    every = {n: models[n][1] for n in caches}
+    todo = {n: [b for b in (days[k:k + every[n]] for k in range(0, len(days), every[n]))
+                if not all(d in caches[n] for d in b)] for n in caches}
+    tasks = _pool_tasks({n: b for n, b in todo.items() if b}, every)
+    if not tasks: return
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(_forecast_blocks, models[n][0], ds, blocks, models[n][2].get("update_every", 0),
+                               blas_threads): (n, blocks) for n, blocks in tasks}
+        for fut in tqdm(as_completed(futures), total=len(futures), desc=f"{len(caches)} models, {jobs} processes",
+                        disable=not progress, unit="task"):
+            n, blocks = futures[fut]
+            for b, (pred, sec) in zip(blocks, fut.result()):
+                caches[n].put(b, pred, sec)
 
 # %% ../nbs/34_benchmark.ipynb #1c98513a
 def add_ensembles(
@@ -254,12 +295,14 @@ def _previous(path: Path, key: str, default):
     try: return json.loads(Path(path).read_text()).get(key, default)
     except (OSError, ValueError): return default
 
-def _device(models) -> str:
+def _device(models, jobs: int = 1) -> str:
+    "Where the run computes: the GPU's name or the CPU's threads and cores, and the processes when several."
+    procs = f", {jobs} processes" if jobs > 1 else ""
     if any(n.startswith("CNN-LSTM") for n in models):
         import torch
-        if torch.cuda.is_available(): return torch.cuda.get_device_name(0)
-        return f"cpu ({torch.get_num_threads()} torch threads, {os.cpu_count()} cores)"
-    return f"cpu ({os.cpu_count()} cores)"
+        if torch.cuda.is_available(): return f"{torch.cuda.get_device_name(0)} ({os.cpu_count()} cores{procs})"
+        return f"cpu ({torch.get_num_threads()} torch threads, {os.cpu_count()} cores{procs})"
+    return f"cpu ({os.cpu_count()} cores{procs})"
 
 def markdown_table(
     result: dict,  # result of `run_benchmark`
@@ -330,6 +373,7 @@ def run_benchmark(
     cnn_params: dict | None = None,  # CNN-LSTM settings on top of CNN_PARAMS
     cnn_refit_every: int = 28,  # days between CNN-LSTM retrainings
     blas_threads: int | None = 1,  # BLAS threads during the run (None: leave as is)
+    jobs: int = 1,  # blocks computed at once in spawned processes (on a GPU machine all of them train on its GPU)
     compute: bool = True,  # False: report from stored forecasts only
     track: bool = False,  # log the result to MLflow
     tracking_uri: str = "sqlite:///mlruns/mlflow.db",  # MLflow store
@@ -351,7 +395,8 @@ def run_benchmark(
     ms = benchmark_models(["naive_weekly", *[n for n in names if n != "naive_weekly"]], windows, cnn_members,
                           cnn_params, cnn_refit_every, groups)
     with threadpool_limits(blas_threads) if blas_threads else nullcontext():
-        preds, seconds = forecast_models(ds, ms, days, out_dir / "cache" / market, resume, progress, compute)
+        preds, seconds = forecast_models(ds, ms, days, out_dir / "cache" / market, resume, progress, compute, jobs,
+                                         blas_threads)
     actual = daily_view(ds)[1][-len(period):][: len(days), :, 0]
     preds = add_ensembles(preds, actual)
     metrics, dm = score(preds, actual)
@@ -361,7 +406,7 @@ def run_benchmark(
               "protocol": PROTOCOL.format(test_days=len(period), windows="/".join(map(str, windows)), refit=cnn_refit_every,
                                           members=members_note),
               "cnn_members": [{**CNN_PARAMS, **(cnn_params or {}), **m} for m in cnn_members],
-              "device": _device(ms) if compute else _previous(out_dir / f"forecast_{market}.json", "device", _device(ms)),
+              "device": _device(ms, jobs) if compute else _previous(out_dir / f"forecast_{market}.json", "device", _device(ms)),
               "wall_s": round(sum(seconds.values()), 1), "this_run_s": round(time.perf_counter() - t0, 1),
               "compute_s": {k: round(v, 1) for k, v in seconds.items()}, "models": metrics,
               "dm_pvalues": {a: {b: (None if np.isnan(v) else round(float(v), 4)) for b, v in row.items()} for a, row in dm.iterrows()},

@@ -119,13 +119,14 @@ def bench_forecast(
     fresh: bool = typer.Option(False, help="discard stored forecasts of the selected models"),
     report_only: bool = typer.Option(False, help="score what is stored, compute nothing"),
     track: bool = typer.Option(False, help="log the result to MLflow"),
+    jobs: int = typer.Option(1, help="blocks computed at once in spawned processes (on a GPU machine all train on its GPU)"),
     params: Path = _PARAMS,
 ):
     "The EPF benchmark protocol: last 728 days, daily recalibration; JSON and markdown in reports/benchmarks/."
     from electricity_optimizer.benchmark import DEFAULT_MODELS, run_benchmark
     p = _bench_params(market, params)
     r = run_benchmark(market, models or DEFAULT_MODELS, mirror=p.data.mirror, max_days=max_days,
-                      cnn_refit_every=cnn_refit_every, cnn_top=cnn_top, resume=not fresh, compute=not report_only, track=track,
+                      cnn_refit_every=cnn_refit_every, cnn_top=cnn_top, resume=not fresh, compute=not report_only, track=track, jobs=jobs,
                       tracking_uri=p.tracking.uri, experiment=p.tracking.experiment)
     for name, m in r["models"].items():
         typer.echo(f"{name:17} MAE {m['MAE']:.3f}  rMAE {m['rMAE']:.3f}  sMAPE {m['sMAPE']:.2f}%")

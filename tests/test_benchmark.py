@@ -216,3 +216,26 @@ def test_hand_set_members_keep_their_own_names():
     assert ms["CNN-LSTM_2"][2]["hidden"] == 8 and ms["CNN-LSTM-hand_3"][2]["lookback_days"] == 14
     with pytest.raises(EOError, match="unknown benchmark model 'CNN-LSTM-big'"):
         bm.benchmark_models(["CNN-LSTM-big"])
+
+
+def test_blocks_computed_in_parallel_processes_equal_the_serial_ones(first, tmp_path, monkeypatch):
+    out, serial = first
+    r = run_benchmark("NP", MODELS, out_dir=tmp_path, max_days=4, jobs=2, **KW)
+    assert r["device"].endswith(", 2 processes)")
+    a = pd.read_parquet(out / "cache" / "NP" / "forecasts.parquet")
+    b = pd.read_parquet(tmp_path / "cache" / "NP" / "forecasts.parquet")
+    cols = [c for c in a.columns if c != "hybrid_w"]  # another test rescores `out` with fewer models
+    pd.testing.assert_frame_equal(a[cols], b[cols])  # the same forecasts, bit for bit
+    assert {k: m["MAE"] for k, m in r["models"].items()} == {k: m["MAE"] for k, m in serial["models"].items()}
+    assert all(r["compute_s"][k] > 0 for k in ("LEAR_56", "LEAR_84", "ARX", "CNN-LSTM_1", "CNN-LSTM_2"))
+    monkeypatch.setattr(bm, "_forecast_blocks", lambda *a: pytest.fail("a stored block was computed again"))
+    again = run_benchmark("NP", MODELS, out_dir=tmp_path, max_days=4, jobs=2, **KW)
+    assert again["models"] == r["models"]
+
+
+def test_pool_tasks_put_long_blocks_first_and_group_daily_ones():
+    days = pd.date_range("2017-01-01", periods=60)
+    todo = {"LEAR_56": [days[i:i + 1] for i in range(60)], "CNN-LSTM_1": [days[:56], days[56:]]}
+    tasks = bm._pool_tasks(todo, {"LEAR_56": 1, "CNN-LSTM_1": 56})
+    assert [(n, len(b)) for n, b in tasks] == [("CNN-LSTM_1", 1), ("CNN-LSTM_1", 1), ("LEAR_56", 28), ("LEAR_56", 28),
+                                              ("LEAR_56", 4)]
