@@ -239,3 +239,26 @@ def test_pool_tasks_put_long_blocks_first_and_group_daily_ones():
     tasks = bm._pool_tasks(todo, {"LEAR_56": 1, "CNN-LSTM_1": 56})
     assert [(n, len(b)) for n, b in tasks] == [("CNN-LSTM_1", 1), ("CNN-LSTM_1", 1), ("LEAR_56", 28), ("LEAR_56", 28),
                                               ("LEAR_56", 4)]
+
+
+def test_two_runs_of_the_same_members_are_compared_like_with_like(first, tmp_path):
+    import shutil
+    out, _ = first
+    a = out / "cache" / "NP"
+    b = tmp_path / "b"
+    shutil.copytree(a, b)
+    cmd = [sys.executable, str(ROOT / "bench" / "compare_runs.py"), str(a), str(b), "--out", str(tmp_path / "c.md")]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    row = next(l for l in (tmp_path / "c.md").read_text().splitlines() if l.startswith("| CNN-LSTM_1 |"))
+    assert row.split("|")[2] == row.split("|")[3] and row.split("|")[4].strip() == "0.000"  # a run against its copy
+    t = pd.read_csv(next((b / "CNN-LSTM_1").glob("*.csv")))
+    t["h0"] += 1.0
+    t.to_csv(next((b / "CNN-LSTM_1").glob("*.csv")), index=False)
+    row = next(l for l in subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout.splitlines()
+               if l.startswith("| CNN-LSTM_1 |"))
+    assert float(row.split("|")[4]) == pytest.approx(1 / 24, abs=1e-3)  # one hour of each day moved by 1
+    spec = json.loads((b / "CNN-LSTM_1" / "spec.json").read_text())
+    (b / "CNN-LSTM_1" / "spec.json").write_text(json.dumps({**spec, "seed": 99}))
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "other settings" in p.stderr
