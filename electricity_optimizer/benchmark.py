@@ -22,7 +22,7 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from .config import EOError
-from .forecast import DayAheadModel, SeasonalNaive, daily_view, forecast_metrics
+from .forecast import DayAheadModel, SeasonalNaive, daily_view, forecast_metrics, process_pool
 from .lear import LEAR, LEAR_WINDOWS, _ds_key
 from .stats_models import ARX, combine
 from .storage import write_json, write_parquet, write_text
@@ -243,14 +243,13 @@ def forecast_models(
 
 def _forecast_in_pool(ds, models, days, caches, jobs, progress, blas_threads):
     "Compute every missing block in `jobs` spawned processes; each result is stored as it arrives."
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from multiprocessing import get_context
+    from concurrent.futures import as_completed
     every = {n: models[n][1] for n in caches}
     todo = {n: [b for b in (days[k:k + every[n]] for k in range(0, len(days), every[n]))
                 if not all(d in caches[n] for d in b)] for n in caches}
     tasks = _pool_tasks({n: b for n, b in todo.items() if b}, every)
     if not tasks: return
-    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+    with process_pool(jobs) as pool:
         futures = {pool.submit(_forecast_blocks, models[n][0], ds, blocks, models[n][2].get("update_every", 0),
                                blas_threads): (n, blocks) for n, blocks in tasks}
         for fut in tqdm(as_completed(futures), total=len(futures), desc=f"{len(caches)} models, {jobs} processes",

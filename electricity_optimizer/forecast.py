@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['mae', 'rmse', 'smape', 'mape', 'rmae', 'forecast_metrics', 'daily_view', 'DayAheadModel', 'SeasonalNaive',
-           'forecast_days', 'forecast_dataset', 'evaluate']
+           'forecast_days', 'forecast_dataset', 'evaluate', 'process_pool']
 
 # %% ../nbs/30_forecast.ipynb #5b64c9da
 def _pairs(*arrays) -> list[np.ndarray]:
@@ -214,3 +214,21 @@ def evaluate(
     ref = ref.transpose("time", "zone")
     return {str(m): forecast_metrics(y.values, fc["price_forecast"].sel(model=m).transpose("time", "zone").values, ref.values)
             for m in fc["model"].values}
+
+# %% ../nbs/30_forecast.ipynb #cc68bf26
+def _exit_with_parent(parent: int):
+    "Pool-worker initializer: end this worker as soon as process `parent` is gone."
+    import os, threading, time
+    def watch():
+        while os.getppid() == parent: time.sleep(0.5)
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+def process_pool(
+    jobs: int,  # worker processes
+):
+    "A `ProcessPoolExecutor` of `jobs` spawned workers that end with the process that started them."
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+    return ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_exit_with_parent, initargs=(os.getpid(),))

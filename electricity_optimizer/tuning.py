@@ -15,7 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from .config import EOError
-from .forecast import daily_view
+from .forecast import daily_view, process_pool
 from .lear import _ds_key
 from .storage import write_json
 
@@ -205,9 +205,8 @@ def _score_all(tasks: dict, jobs: int, record) -> None:
     if jobs <= 1:
         for key, a in tasks.items(): record(key, *_window_mae(*a))
         return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from multiprocessing import get_context
-    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+    from concurrent.futures import as_completed
+    with process_pool(jobs) as pool:
         futures = {pool.submit(_window_mae, *a): key for key, a in tasks.items()}
         for fut in as_completed(futures): record(futures[fut], *fut.result())
 

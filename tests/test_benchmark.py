@@ -258,7 +258,14 @@ def test_two_runs_of_the_same_members_are_compared_like_with_like(first, tmp_pat
     row = next(l for l in subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout.splitlines()
                if l.startswith("| CNN-LSTM_1 |"))
     assert float(row.split("|")[4]) == pytest.approx(1 / 24, abs=1e-3)  # one hour of each day moved by 1
-    spec = json.loads((b / "CNN-LSTM_1" / "spec.json").read_text())
-    (b / "CNN-LSTM_1" / "spec.json").write_text(json.dumps({**spec, "seed": 99}))
+    (b / "CNN-LSTM_1").rename(b / "CNN-LSTM_9")  # renumbered since: still paired by its settings
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    assert "| CNN-LSTM_9 (A: CNN-LSTM_1) |" in out and "without a counterpart" not in out
+    spec = json.loads((b / "CNN-LSTM_9" / "spec.json").read_text())
+    (b / "CNN-LSTM_9" / "spec.json").write_text(json.dumps({**spec, "seed": 99}))  # other settings: not paired
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    assert "without a counterpart: CNN-LSTM_9 (B), CNN-LSTM_1 (A)" in out and "| CNN-LSTM_9" not in out
+    assert "| CNN-LSTM_2 |" in out
+    (b / "CNN-LSTM_2" / "spec.json").write_text(json.dumps({**spec, "seed": 98}))
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    assert p.returncode == 2 and "other settings" in p.stderr
+    assert p.returncode == 2 and "no member CNN-LSTM_* of" in p.stderr

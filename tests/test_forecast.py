@@ -225,3 +225,41 @@ def test_quantiles(short):
 def test_unfitted_model_refuses(short):
     with pytest.raises(RuntimeError, match="not fitted"):
         CNNLSTMModel().predict(short, _days(short)[20])
+
+
+def _running(pid: int) -> bool:
+    "Whether process `pid` exists and is not a zombie."
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_pool_workers_end_when_their_parent_is_killed(tmp_path):
+    import subprocess
+    import sys
+    import time
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "from electricity_optimizer.forecast import process_pool\n"
+        "def busy(_):\n"
+        "    time.sleep(1)\n"
+        "    return os.getpid()\n"
+        "if __name__ == '__main__':\n"
+        "    pool = process_pool(2)\n"
+        "    print(*sorted(set(pool.map(busy, range(4)))), flush=True)\n"
+        "    [pool.submit(time.sleep, 120) for _ in range(2)]  # both workers busy when the parent dies\n"
+        "    time.sleep(120)\n")
+    p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    try:
+        pids = [int(x) for x in p.stdout.readline().split()]
+        assert pids and all(_running(x) for x in pids)
+    finally:
+        p.kill()
+        p.wait()
+    deadline = time.monotonic() + 15
+    while any(_running(x) for x in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_running(x) for x in pids), "pool workers outlived their killed parent"
