@@ -4,6 +4,7 @@
     .venv/bin/python bench/tune.py --market NP --trials 0                   # rewrite the summary only
     .venv/bin/python bench/tune.py --market DE --trials 0 --windows 1 --jobs 2   # rank the best on one more (earlier) year
     .venv/bin/python bench/tune.py --market NP --trials 0 --recalibrate     # then compare the recalibrations of the best one
+    .venv/bin/python bench/tune.py --market NP --trials 0 --select --jobs 2 # then choose the ensemble on validation forecasts
 
 Keeps the Optuna journal in reports/benchmarks/tuning/<MARKET>.journal and writes the summary
 (every trial, the best configurations) to reports/benchmarks/tuning/<MARKET>.json; the benchmark's
@@ -11,7 +12,10 @@ CNN-LSTM ensemble takes its members from that summary. `--windows N` scores the 
 the hand-set one on N earlier validation years too (reports/benchmarks/tuning/<MARKET>.windows.json); the
 members then follow the ranking by the mean over all years. `--recalibrate` scores the best configuration with
 relative prices and daily fine-tuning on the same validation days and writes the choice to
-reports/benchmarks/tuning/<MARKET>.recalibration.json, which the benchmark's members follow.
+reports/benchmarks/tuning/<MARKET>.recalibration.json, which the benchmark's members follow. `--select` forecasts
+the validation years with the 2 best configurations and the hand-set one (with the chosen recalibration), keeps the
+forecasts under reports/benchmarks/tuning/validation/<MARKET>/, and chooses the ensemble's configurations greedily
+(reports/benchmarks/tuning/<MARKET>.selection.json); the benchmark's members then follow that choice.
 """
 from __future__ import annotations
 
@@ -37,12 +41,14 @@ def main(argv=None) -> int:
     ap.add_argument("--windows", type=int, default=0, help="earlier validation years to score the best configurations on")
     ap.add_argument("--jobs", type=int, default=1, help="configurations (--windows) or variants (--recalibrate) scored at once (processes)")
     ap.add_argument("--recalibrate", action="store_true", help="compare the recalibration variants of the best configuration")
+    ap.add_argument("--select", action="store_true", help="choose the ensemble's configurations on validation forecasts")
+    ap.add_argument("--select-top", type=int, default=2, help="best ranked configurations among the candidates of --select")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
 
     os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
     from electricity_optimizer.config import EOError
-    from electricity_optimizer.tuning import compare_recalibrations, score_windows, tune_cnn_lstm
+    from electricity_optimizer.tuning import compare_recalibrations, score_windows, select_members, tune_cnn_lstm
 
     mirror = a.mirror or os.environ.get("EO_DATA_MIRROR")
     if mirror is None and (ROOT.parent / "shared" / "data" / "epf").is_dir():
@@ -52,6 +58,7 @@ def main(argv=None) -> int:
                           refit_every=a.refit_every, base={"num_threads": a.threads}, progress=not a.no_progress)
         w = score_windows(a.market, a.windows, mirror=mirror, out_dir=a.out_dir, jobs=a.jobs) if a.windows else None
         r = compare_recalibrations(a.market, out_dir=a.out_dir, mirror=mirror, jobs=a.jobs) if a.recalibrate else None
+        sel = select_members(a.market, a.select_top, a.out_dir, mirror, a.jobs, not a.no_progress) if a.select else None
     except EOError as e:
         print(f"tune: error: {e}", file=sys.stderr)
         return 2
@@ -67,6 +74,11 @@ def main(argv=None) -> int:
         for k, v in r["mae"].items():
             print(f"recalibration {k:15s} MAE {v['mae']:.3f}")
         print(f"chosen: {r['choice']}")
+    if sel:
+        for n, m in sel["mae"].items():
+            print(f"trial {int(n):3d}  validation MAE {m['mean']:.3f} with {sel['spec']['recalibration']['name']}")
+        for st in sel["steps"]:
+            print(f"ensemble {'+'.join(map(str, st['members']))}: MAE {st['mae']:.3f}")
     return 0
 
 

@@ -26,7 +26,7 @@ from .forecast import DayAheadModel, SeasonalNaive, daily_view, forecast_metrics
 from .lear import LEAR, LEAR_WINDOWS, _ds_key
 from .stats_models import ARX, combine
 from .storage import write_json, write_parquet, write_text
-from .tuning import RECALIBRATIONS, chosen_recalibration, ranked_configs, tuned_members
+from .tuning import RECALIBRATIONS, chosen_recalibration, ranked_configs, selected_configs, tuned_members
 
 # %% auto #0
 __all__ = ['PROTOCOL', 'PUBLISHED', 'CNN_PARAMS', 'CNN_MEMBERS', 'DEFAULT_MODELS', 'CNN_RECALIBRATION', 'ENSEMBLES',
@@ -346,10 +346,14 @@ def _cnn_members(
     settings = chosen[1] if chosen else CNN_RECALIBRATION
     recal = (f"recalibration '{chosen[0]}' chosen on the validation days" if chosen else "the default recalibration") + (
         f" ({', '.join(f'{k}={v}' for k, v in settings.items())})" if settings else "")
+    sel = selected_configs(market, tuning_dir)
+    which = (f"the configurations of trials {'/'.join(str(r['number']) for r in sel['selected'])}, chosen greedily on "
+             f"validation forecasts over {', '.join(f'{a} .. {b}' for a, b in sel['spec']['periods'])} from the "
+             f"{sel['spec']['top']} best ranked and the hand-set one, of {s['trials']} configurations searched"
+             if sel else f"the {top} best of {s['trials']} configurations searched on {s['val_start']} .. {s['val_end']}"
+             + (f" (ranked by {ranked_by})" if ranked_by else ""))
     return [{**m, **settings} for m in searched], (
-        f"the {top} best of {s['trials']} configurations searched on {s['val_start']} .. {s['val_end']}"
-        + (f" (ranked by {ranked_by})" if ranked_by else "")
-        + ", "
+        which + ", "
         f"seeds {'/'.join(map(str, seeds))}, retrained every {s['refit_every']} days as in the search, with {recal}"
         + ("; CNN-LSTM-refit members: the same configurations without recalibration" if settings else "")), (
         {"CNN-LSTM-refit": searched} if settings else {})  # no recalibration: the two groups would be the same

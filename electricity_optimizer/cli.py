@@ -137,12 +137,13 @@ def bench_tune(
     trials: int = typer.Option(60, help="trials in the study in all, earlier (resumed) ones included"),
     timeout: Optional[float] = typer.Option(None, help="seconds after which no new trial starts"),
     windows: int = typer.Option(0, help="then score the best configurations on this many earlier validation years and rank by the mean"),
-    jobs: int = typer.Option(1, help="configurations (--windows) or variants (--recalibrate) scored at once (processes)"),
+    jobs: int = typer.Option(1, help="configurations (--windows), variants (--recalibrate) or blocks (--select) computed at once (processes)"),
     recalibrate: bool = typer.Option(False, help="then compare relative prices and daily fine-tuning for the best configuration"),
+    select: bool = typer.Option(False, help="then choose the ensemble's configurations on validation forecasts (the 2 best and the hand-set one)"),
     params: Path = _PARAMS,
 ):
     "Search the CNN-LSTM settings of a market on the year before its test period (Optuna; resumable)."
-    from electricity_optimizer.tuning import compare_recalibrations, score_windows, tune_cnn_lstm
+    from electricity_optimizer.tuning import compare_recalibrations, score_windows, select_members, tune_cnn_lstm
     p = _bench_params(market, params)
     s = tune_cnn_lstm(market, trials, timeout, mirror=p.data.mirror, progress=sys.stderr.isatty())
     typer.echo(f"{s['trials']} trials; hand-set configuration MAE {s['baseline_mae']}; best:")
@@ -156,6 +157,10 @@ def bench_tune(
     if recalibrate:
         r = compare_recalibrations(market, mirror=p.data.mirror, jobs=jobs)
         typer.echo("recalibration: " + ", ".join(f"{k} {v['mae']:.3f}" for k, v in r["mae"].items()) + f"; chosen: {r['choice']}")
+    if select:
+        sel = select_members(market, mirror=p.data.mirror, jobs=jobs, progress=sys.stderr.isatty())
+        typer.echo("validation MAE: " + ", ".join(f"trial {n} {m['mean']:.3f}" for n, m in sel["mae"].items()))
+        typer.echo("selected: " + " -> ".join(f"{'+'.join(map(str, st['members']))} {st['mae']:.3f}" for st in sel["steps"]))
 
 # %% ../nbs/90_cli.ipynb #f55cae46
 @app.command()

@@ -21,7 +21,8 @@ from .storage import write_json
 
 # %% auto #0
 __all__ = ['SEARCH_SPACE', 'BASELINE', 'RECALIBRATIONS', 'validation_days', 'suggest', 'validation_mae', 'tune_cnn_lstm',
-           'score_windows', 'ranked_configs', 'tuned_members', 'compare_recalibrations', 'chosen_recalibration']
+           'score_windows', 'ranked_configs', 'compare_recalibrations', 'chosen_recalibration', 'select_members',
+           'selected_configs', 'tuned_members']
 
 # %% ../nbs/35_tuning.ipynb #28f7f11b
 def validation_days(
@@ -280,21 +281,6 @@ def ranked_configs(
         raise EOError(f"{summary} has no finished trials: run `eo bench tune --market {market}` first")
     return s["best"], ""
 
-# %% ../nbs/35_tuning.ipynb #c0570f6c
-def tuned_members(
-    market: str,  # EPF market
-    k: int = 4,  # best configurations to use
-    seeds: Sequence[int] = (1, 2),  # seeds per configuration
-    out_dir: str | Path = "reports/benchmarks/tuning",  # where `tune_cnn_lstm` wrote its summary
-) -> list[dict]:
-    "CNN-LSTM member settings (overrides of the benchmark's `CNN_PARAMS`, with the search's retraining interval) from the best `k` configurations (`ranked_configs`)."
-    ranked, _ = ranked_configs(market, out_dir)
-    if len(ranked) < k:
-        raise EOError(f"the {market} search has {len(ranked)} ranked configurations, fewer than k={k}: "
-                      "run more trials (or score more with --windows) or use a smaller k")
-    every = _summary_of(market, out_dir)[1]["refit_every"]
-    return [{**b["params"], "seed": seed, "refit_every": every} for b in ranked[:k] for seed in seeds]
-
 # %% ../nbs/35_tuning.ipynb #dba43f72
 RECALIBRATIONS = {  # name -> settings added to a searched configuration
     "none": {},
@@ -359,3 +345,107 @@ def chosen_recalibration(
         raise EOError(f"{f} compares trial {r['spec']['trial']}, but the best configuration is now trial {best}: "
                       f"run `eo bench tune --market {market} --trials 0 --recalibrate` again")
     return r["choice"], r["settings"]
+
+# %% ../nbs/35_tuning.ipynb #f8d45357
+def _selection_spec(market: str, top: int, out_dir: Path) -> dict:
+    "What a selection depends on: the data, the validation periods, the candidates and the chosen recalibration."
+    _, s = _summary_of(market, out_dir)
+    chosen = chosen_recalibration(market, out_dir)
+    if chosen is None:
+        raise EOError(f"no recalibration chosen for {market}: run `eo bench tune --market {market} --trials 0 --recalibrate` first")
+    ranked = ranked_configs(market, out_dir)[0][:top]
+    baseline = [r for r in s["all"] if r["baseline"] and r["number"] not in {c["number"] for c in ranked}]
+    w = out_dir / f"{market}.windows.json"
+    periods = sorted([[s["val_start"], s["val_end"]]] + (json.loads(w.read_text())["spec"]["periods"] if w.exists() else []))
+    return json.loads(json.dumps({"data": s["data"], "periods": periods, "refit_every": s["refit_every"], "base": s["base"],
+                                  "recalibration": {"name": chosen[0], "settings": chosen[1]}, "top": top,
+                                  "candidates": [{"number": r["number"], "params": r["params"]} for r in ranked + baseline]},
+                                 default=str))
+
+def _greedy(forecasts: dict[int, np.ndarray], actual: np.ndarray) -> list[dict]:
+    "Forward selection steps: members and the MAE of their mean forecast, starting from the best single forecast."
+    chosen, steps, best = [], [], np.inf
+    while len(chosen) < len(forecasts):
+        mae = {n: float(np.mean(np.abs(np.mean([forecasts[m] for m in chosen + [n]], axis=0) - actual)))
+               for n in forecasts if n not in chosen}
+        n = min(mae, key=mae.get)
+        if mae[n] >= best: break
+        chosen, best = chosen + [n], mae[n]
+        steps.append({"members": chosen, "mae": round(best, 4),
+                      "tried": {str(k): round(v, 4) for k, v in sorted(mae.items(), key=lambda kv: kv[1])}})
+    return steps
+
+def select_members(
+    market: str,  # EPF market with a search, a ranking and a recalibration choice
+    top: int = 2,  # best ranked configurations among the candidates (the hand-set one comes on top)
+    out_dir: str | Path = "reports/benchmarks/tuning",  # where the search's files are and the selection goes
+    mirror: str | Path | None = None,  # folder laid out as epf/<MARKET>.csv; None: $EO_DATA_MIRROR, else download
+    jobs: int = 1,  # blocks computed at once (processes)
+    progress: bool = True,  # progress bars
+) -> dict:
+    "Forecast the validation periods with each candidate configuration and choose the ensemble's configurations greedily."
+    from electricity_optimizer.benchmark import benchmark_models, forecast_models
+    out_dir = Path(out_dir)
+    spec = _selection_spec(market, top, out_dir)
+    _, s = _summary_of(market, out_dir)
+    ds = _features_of(market, mirror, s)
+    cal, prices, _ = daily_view(ds, "price")
+    groups = {f"CNN-LSTM-trial{c['number']}": [{**c["params"], **spec["recalibration"]["settings"], "seed": 1,
+                                       "refit_every": spec["refit_every"]}] for c in spec["candidates"]}
+    ms = benchmark_models([f"{g}_1" for g in groups], cnn_params=spec["base"], cnn_groups=groups)
+    preds, seconds, actual = {}, {}, []
+    for a, b in spec["periods"]:
+        days = cal[(cal >= a) & (cal <= b)]
+        p, sec = forecast_models(ds, ms, days, out_dir / "validation" / market / a, progress=progress, jobs=jobs,
+                                 blas_threads=1)
+        for name in ms:
+            preds.setdefault(name, []).append(p[name])
+            seconds[name] = seconds.get(name, 0.0) + sec[name]
+        actual.append(prices[cal.get_indexer(days), :, 0])
+    actual = np.concatenate(actual)
+    number = lambda name: int(name.removeprefix("CNN-LSTM-trial").split("_")[0])
+    forecasts = {number(n): np.concatenate(v) for n, v in preds.items()}
+    steps = _greedy(forecasts, actual)
+    n_days = [len(x) for x in preds[next(iter(preds))]]
+    mae = {str(n): {"mean": round(float(np.mean(np.abs(f - actual))), 4),
+                    **{a: round(float(np.mean(np.abs(f[o:o + k] - actual[o:o + k]))), 4)
+                       for (a, _), o, k in zip(spec["periods"], np.cumsum([0] + n_days[:-1]), n_days)}}
+           for n, f in forecasts.items()}
+    by_number = {c["number"]: c for c in spec["candidates"]}
+    result = {"market": market, "spec": spec, "mae": mae,
+              "seconds": {str(number(n)): round(v, 1) for n, v in seconds.items()},
+              "steps": steps, "selected": [by_number[n] for n in steps[-1]["members"]]}
+    write_json(result, out_dir / f"{market}.selection.json")
+    return result
+
+def selected_configs(
+    market: str,  # EPF market
+    out_dir: str | Path = "reports/benchmarks/tuning",  # where `select_members` wrote its choice
+) -> dict | None:
+    "The market's selection (`select_members`), or None where none was made; refused when it no longer fits the search's files."
+    out_dir = Path(out_dir)
+    f = out_dir / f"{market}.selection.json"
+    if not f.exists(): return None
+    sel = json.loads(f.read_text())
+    if sel["spec"] != _selection_spec(market, sel["spec"]["top"], out_dir):
+        raise EOError(f"{f} was made for another ranking, recalibration or data: run "
+                      f"`eo bench tune --market {market} --trials 0 --select` again (or delete it to use the best k)")
+    return sel
+
+# %% ../nbs/35_tuning.ipynb #c0570f6c
+def tuned_members(
+    market: str,  # EPF market
+    k: int = 4,  # best configurations to use (where no selection was made)
+    seeds: Sequence[int] = (1, 2),  # seeds per configuration
+    out_dir: str | Path = "reports/benchmarks/tuning",  # where `tune_cnn_lstm` wrote its summary
+) -> list[dict]:
+    "CNN-LSTM member settings (overrides of the benchmark's `CNN_PARAMS`, with the search's retraining interval): the configurations `select_members` chose where it ran, else the best `k` (`ranked_configs`)."
+    sel = selected_configs(market, out_dir)
+    if sel is not None:
+        return [{**r["params"], "seed": seed, "refit_every": sel["spec"]["refit_every"]} for r in sel["selected"] for seed in seeds]
+    ranked, _ = ranked_configs(market, out_dir)
+    if len(ranked) < k:
+        raise EOError(f"the {market} search has {len(ranked)} ranked configurations, fewer than k={k}: "
+                      "run more trials (or score more with --windows) or use a smaller k")
+    every = _summary_of(market, out_dir)[1]["refit_every"]
+    return [{**b["params"], "seed": seed, "refit_every": every} for b in ranked[:k] for seed in seeds]

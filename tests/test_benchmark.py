@@ -210,6 +210,29 @@ def test_cnn_members_come_from_the_search_summary(tmp_path):
         bm._cnn_members("NP", None, tmp_path, 2, (1,))
 
 
+def test_cnn_members_follow_a_selection_made_for_the_current_ranking(tmp_path):
+    from electricity_optimizer import tuning
+    rows = [{"number": i, "mae": 1.0 + i, "baseline": i == 3, "seconds": 1.0, "params": {"hidden": 4 + i, "epochs": 1}}
+            for i in range(4)]
+    (tmp_path / "NP.json").write_text(json.dumps({"trials": 7, "val_start": "2015-12-28", "val_end": "2016-12-26", "data": "k",
+                                                  "refit_every": 56, "base": {}, "best": rows, "all": rows}))
+    (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "finetune", "settings": {"update_every": 1},
+                                                                "complete": True, "spec": {"trial": 0}}))
+    spec = tuning._selection_spec("NP", 2, tmp_path)
+    assert [c["number"] for c in spec["candidates"]] == [0, 1, 3]  # the 2 best and the hand-set trial
+    selected = [spec["candidates"][2], spec["candidates"][0]]
+    (tmp_path / "NP.selection.json").write_text(json.dumps({"spec": spec, "selected": selected}))
+    members, note, groups = bm._cnn_members("NP", None, tmp_path, 4, (1, 2))
+    assert [(m["hidden"], m["seed"]) for m in members] == [(7, 1), (7, 2), (4, 1), (4, 2)]
+    assert all(m["update_every"] == 1 and m["refit_every"] == 56 for m in members)
+    assert [m["hidden"] for m in groups["CNN-LSTM-refit"]] == [7, 7, 4, 4]
+    assert "trials 3/0, chosen greedily on validation forecasts over 2015-12-28 .. 2016-12-26 from the 2 best ranked" in note
+    (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "none", "settings": {}, "complete": True,
+                                                                "spec": {"trial": 0}}))
+    with pytest.raises(EOError, match="NP.selection.json was made for another ranking.*--select"):
+        bm._cnn_members("NP", None, tmp_path, 4, (1, 2))
+
+
 def test_hand_set_members_keep_their_own_names():
     ms = bm.benchmark_models(["CNN-LSTM-hand", "CNN-LSTM_2"], cnn_members=[{"seed": 5}, {"seed": 6, "hidden": 8}])
     assert list(ms) == ["CNN-LSTM-hand_1", "CNN-LSTM-hand_2", "CNN-LSTM-hand_3", "CNN-LSTM-hand_4", "CNN-LSTM_2"]
