@@ -78,7 +78,10 @@ def main(argv=None) -> int:
         for n, m in sel["mae"].items():
             print(f"trial {int(n):3d}  validation MAE {m['mean']:.3f} with {sel['spec']['recalibration']['name']}")
         for st in sel["steps"]:
-            print(f"ensemble {'+'.join(map(str, st['members']))}: MAE {st['mae']:.3f}")
+            if "members" in st:
+                print(f"ensemble {'+'.join(map(str, st['members']))}: MAE {st['mae']:.3f}")
+            else:
+                print("stopped: adding " + ", ".join(f"trial {n} gives {v:.3f}" for n, v in st["rejected"].items()))
     return 0
 
 

@@ -160,7 +160,8 @@ def bench_tune(
     if select:
         sel = select_members(market, mirror=p.data.mirror, jobs=jobs, progress=sys.stderr.isatty())
         typer.echo("validation MAE: " + ", ".join(f"trial {n} {m['mean']:.3f}" for n, m in sel["mae"].items()))
-        typer.echo("selected: " + " -> ".join(f"{'+'.join(map(str, st['members']))} {st['mae']:.3f}" for st in sel["steps"]))
+        typer.echo("selected: " + " -> ".join(f"{'+'.join(map(str, st['members']))} {st['mae']:.3f}" for st in sel["steps"] if "members" in st)
+                   + "".join(f"; not added: {', '.join(f'trial {n} {v:.3f}' for n, v in st['rejected'].items())}" for st in sel["steps"] if "rejected" in st))
 
 # %% ../nbs/90_cli.ipynb #f55cae46
 @app.command()

@@ -363,16 +363,18 @@ def _selection_spec(market: str, top: int, out_dir: Path) -> dict:
                                  default=str))
 
 def _greedy(forecasts: dict[int, np.ndarray], actual: np.ndarray) -> list[dict]:
-    "Forward selection steps: members and the MAE of their mean forecast, starting from the best single forecast."
+    "Forward selection steps: members and the MAE of their mean forecast, starting from the best single forecast; a last step without `members` records the additions that did not help."
     chosen, steps, best = [], [], np.inf
     while len(chosen) < len(forecasts):
         mae = {n: float(np.mean(np.abs(np.mean([forecasts[m] for m in chosen + [n]], axis=0) - actual)))
                for n in forecasts if n not in chosen}
+        tried = {str(k): round(v, 4) for k, v in sorted(mae.items(), key=lambda kv: kv[1])}
         n = min(mae, key=mae.get)
-        if mae[n] >= best: break
+        if mae[n] >= best:
+            steps.append({"rejected": tried})
+            break
         chosen, best = chosen + [n], mae[n]
-        steps.append({"members": chosen, "mae": round(best, 4),
-                      "tried": {str(k): round(v, 4) for k, v in sorted(mae.items(), key=lambda kv: kv[1])}})
+        steps.append({"members": chosen, "mae": round(best, 4), "tried": tried})
     return steps
 
 def select_members(
@@ -406,6 +408,7 @@ def select_members(
     number = lambda name: int(name.removeprefix("CNN-LSTM-trial").split("_")[0])
     forecasts = {number(n): np.concatenate(v) for n, v in preds.items()}
     steps = _greedy(forecasts, actual)
+    last = [st for st in steps if "members" in st][-1]
     n_days = [len(x) for x in preds[next(iter(preds))]]
     mae = {str(n): {"mean": round(float(np.mean(np.abs(f - actual))), 4),
                     **{a: round(float(np.mean(np.abs(f[o:o + k] - actual[o:o + k]))), 4)
@@ -414,7 +417,7 @@ def select_members(
     by_number = {c["number"]: c for c in spec["candidates"]}
     result = {"market": market, "spec": spec, "mae": mae,
               "seconds": {str(number(n)): round(v, 1) for n, v in seconds.items()},
-              "steps": steps, "selected": [by_number[n] for n in steps[-1]["members"]]}
+              "steps": steps, "selected": [by_number[n] for n in last["members"]]}
     write_json(result, out_dir / f"{market}.selection.json")
     return result
 
