@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     ap.add_argument("--test-days", type=int, default=728)
     ap.add_argument("--max-days", type=int, default=None)
     ap.add_argument("--cnn-refit-every", type=int, default=28)
-    ap.add_argument("--cnn-top", type=int, default=4, help="CNN-LSTM members: best configurations of the market's search "
+    ap.add_argument("--cnn-top", type=int, default=4, help="CNN-LSTM members where no selection was made: best configurations of the market's search "
                                                         "(reports/benchmarks/tuning/<MARKET>.json, from bench/tune.py)")
     ap.add_argument("--cnn-epochs", type=int, default=None)
     ap.add_argument("--cnn-train-days", type=int, default=None)

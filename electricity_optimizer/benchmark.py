@@ -371,7 +371,7 @@ def run_benchmark(
     windows: Sequence[int] = LEAR_WINDOWS,  # LEAR calibration windows
     cnn_members: Sequence[dict] | None = None,  # CNN-LSTM members (overrides of cnn_params); None: tuned when a search exists
     tuning_dir: str | Path | None = None,  # where `tune_cnn_lstm` wrote its summaries (default: <out_dir>/tuning)
-    cnn_top: int = 4,  # tuned members: best configurations used
+    cnn_top: int = 4,  # tuned members: best configurations used where no selection was made (`select_members`)
     cnn_seeds: Sequence[int] = (1, 2),  # tuned members: seeds per configuration
     cnn_params: dict | None = None,  # CNN-LSTM settings on top of CNN_PARAMS
     cnn_refit_every: int = 28,  # days between CNN-LSTM retrainings

@@ -115,7 +115,7 @@ def bench_forecast(
     models: Optional[list[str]] = typer.Option(None, "--model", help="model or group (naive_daily, ARX, LEAR, CNN-LSTM, CNN-LSTM-refit, CNN-LSTM-hand); repeat; default all"),
     max_days: Optional[int] = typer.Option(None, help="forecast only the first N test days (a short check)"),
     cnn_refit_every: int = typer.Option(28, help="days between CNN-LSTM retrainings"),
-    cnn_top: int = typer.Option(4, help="CNN-LSTM members: best configurations of the market's search (bench tune)"),
+    cnn_top: int = typer.Option(4, help="CNN-LSTM members where no selection was made (bench tune --select): best configurations of the market's search"),
     fresh: bool = typer.Option(False, help="discard stored forecasts of the selected models"),
     report_only: bool = typer.Option(False, help="score what is stored, compute nothing"),
     track: bool = typer.Option(False, help="log the result to MLflow"),
