@@ -170,6 +170,42 @@ class _Cache:
             if d in self.rows: out[i] = self.rows[d][:24]
         return out, float(sum(r[24] for r in self.rows.values()))
 
+# %% ../nbs/34_benchmark.ipynb #6ec4c24a
+def _reuse_by_settings(
+    cache_dir: Path,  # cache/<MARKET>
+    wanted: dict[str, dict],  # model name -> the settings its forecasts must have been made with (its cache spec)
+) -> dict[str, str]:
+    "Move stored forecasts made with a wanted model's settings under another name to that model's name; return {new name: old folder}."
+    norm = lambda spec: json.loads(json.dumps({k: v for k, v in spec.items() if k != "model"}, sort_keys=True, default=str))
+    read = lambda d: norm(json.loads((d / "spec.json").read_text()))
+    unused = cache_dir / "_unused"
+    have = {d: read(d) for root in (cache_dir, unused) if root.is_dir() for d in sorted(root.iterdir())
+            if (d / "spec.json").exists()}
+    placed = {n for n, s in wanted.items() if have.get(cache_dir / n) == norm(s)}  # already under their own name
+    moves, taken = {}, {cache_dir / n for n in placed}
+    for name, spec in wanted.items():
+        if name in placed: continue
+        src = next((d for d, s in have.items() if s == norm(spec) and d not in taken), None)
+        if src is not None: moves[name], taken = src, taken | {src}
+    if not moves: return {}
+    unused.mkdir(exist_ok=True)
+
+    def aside(d: Path) -> Path:
+        "Move `d` into _unused/ under a free name."
+        if d.parent == unused: return d
+        k, to = 0, unused / d.name
+        while to.exists(): k, to = k + 1, unused / f"{d.name}~{k}"
+        d.rename(to)
+        return to
+    moves = {n: aside(src) for n, src in moves.items()}  # sources first, so that swaps work
+    for name, src in moves.items():
+        if (cache_dir / name).exists(): aside(cache_dir / name)  # forecasts of other settings in the way
+        src.rename(cache_dir / name)
+        spec = json.loads((cache_dir / name / "spec.json").read_text())
+        write_json({**spec, "model": name}, cache_dir / name / "spec.json")
+    if not any(unused.iterdir()): unused.rmdir()  # it only held sources on their way
+    return {n: str(src.relative_to(cache_dir)) for n, src in moves.items()}
+
 # %% ../nbs/34_benchmark.ipynb #780c557b
 def forecast_block(
     model: DayAheadModel,  # the model to fit
@@ -216,13 +252,15 @@ def forecast_models(
 ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     "Forecasts (day, 24) of every model over `days`, and each model's stored compute seconds."
     key, start = _ds_key(ds), str(days[0].date())
+    specs = {name: {"model": name, "data": key, **spec, **({"test_start": start} if every > 1 else {})}
+             for name, (m, every, spec) in models.items() if every is not None}
+    if resume and Path(cache_dir).is_dir(): _reuse_by_settings(Path(cache_dir), specs)  # members renumbered since
     caches, preds = {}, {}
     for name, (m, every, spec) in models.items():
         if every is None:
             preds[name] = m.predict_days(ds, days)
             continue
-        caches[name] = _Cache(Path(cache_dir) / name, {"model": name, "data": key, **spec,
-                                                       **({"test_start": start} if every > 1 else {})}, resume)
+        caches[name] = _Cache(Path(cache_dir) / name, specs[name], resume)
     groups: dict[int, list[str]] = {}
     for name in caches: groups.setdefault(models[name][1], []).append(name)
     if compute and jobs > 1:

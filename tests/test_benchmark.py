@@ -241,6 +241,19 @@ def test_hand_set_members_keep_their_own_names():
         bm.benchmark_models(["CNN-LSTM-big"])
 
 
+def test_renumbered_members_keep_their_stored_forecasts(first, tmp_path):
+    import shutil
+    out, _ = first
+    shutil.copytree(out, tmp_path / "b")
+    before = pd.read_parquet(out / "cache" / "NP" / "forecasts.parquet")
+    swapped = {**KW, "cnn_members": tuple(reversed(KW["cnn_members"]))}  # members 1 and 2 change numbers
+    r = run_benchmark("NP", ["CNN-LSTM"], out_dir=tmp_path / "b", max_days=4, compute=False, **swapped)
+    after = pd.read_parquet(tmp_path / "b" / "cache" / "NP" / "forecasts.parquet")
+    np.testing.assert_allclose(after["CNN-LSTM_1"], before["CNN-LSTM_2"], rtol=1e-5)  # read back from CSV
+    np.testing.assert_allclose(after["CNN-LSTM_2"], before["CNN-LSTM_1"], rtol=1e-5)
+    assert r["models"]["CNN-LSTM_1"]["days"] == 4 and not (tmp_path / "b" / "cache" / "NP" / "_unused").exists()
+
+
 def test_blocks_computed_in_parallel_processes_equal_the_serial_ones(first, tmp_path, monkeypatch):
     out, serial = first
     r = run_benchmark("NP", MODELS, out_dir=tmp_path, max_days=4, jobs=2, **KW)
