@@ -245,12 +245,13 @@ def test_renumbered_members_keep_their_stored_forecasts(first, tmp_path):
     import shutil
     out, _ = first
     shutil.copytree(out, tmp_path / "b")
-    before = pd.read_parquet(out / "cache" / "NP" / "forecasts.parquet")
+    run_benchmark("NP", ["CNN-LSTM"], out_dir=tmp_path / "b", max_days=4, compute=False, **KW)  # as stored
+    before = pd.read_parquet(tmp_path / "b" / "cache" / "NP" / "forecasts.parquet")
     swapped = {**KW, "cnn_members": tuple(reversed(KW["cnn_members"]))}  # members 1 and 2 change numbers
     r = run_benchmark("NP", ["CNN-LSTM"], out_dir=tmp_path / "b", max_days=4, compute=False, **swapped)
     after = pd.read_parquet(tmp_path / "b" / "cache" / "NP" / "forecasts.parquet")
-    np.testing.assert_allclose(after["CNN-LSTM_1"], before["CNN-LSTM_2"], rtol=1e-5)  # read back from CSV
-    np.testing.assert_allclose(after["CNN-LSTM_2"], before["CNN-LSTM_1"], rtol=1e-5)
+    np.testing.assert_array_equal(after["CNN-LSTM_1"], before["CNN-LSTM_2"])
+    np.testing.assert_array_equal(after["CNN-LSTM_2"], before["CNN-LSTM_1"])
     assert r["models"]["CNN-LSTM_1"]["days"] == 4 and not (tmp_path / "b" / "cache" / "NP" / "_unused").exists()
 
 
