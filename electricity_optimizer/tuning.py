@@ -363,7 +363,10 @@ def _selection_spec(market: str, top: int, out_dir: Path) -> dict:
                                  default=str))
 
 def _greedy(forecasts: dict[int, np.ndarray], actual: np.ndarray) -> list[dict]:
-    "Forward selection steps: members and the MAE of their mean forecast, starting from the best single forecast; a last step without `members` records the additions that did not help."
+    "Forward selection steps: members and the MAE of their mean forecast, starting from the best single (finite) forecast; a last step without `members` records the additions that did not help."
+    forecasts = {n: f for n, f in forecasts.items() if np.isfinite(f).all()}  # a diverged network is no candidate
+    if not forecasts:
+        raise EOError("every candidate's validation forecasts hold NaN or infinite values: check the search's settings")
     chosen, steps, best = [], [], np.inf
     while len(chosen) < len(forecasts):
         mae = {n: float(np.mean(np.abs(np.mean([forecasts[m] for m in chosen + [n]], axis=0) - actual)))
