@@ -39,7 +39,7 @@ def main(argv=None) -> int:
                                                      "else ../shared/data when present, else download)")
     ap.add_argument("--out-dir", default=str(ROOT / "reports" / "benchmarks" / "tuning"))
     ap.add_argument("--windows", type=int, default=0, help="earlier validation years to score the best configurations on")
-    ap.add_argument("--jobs", type=int, default=1, help="configurations (--windows) or variants (--recalibrate) scored at once (processes)")
+    ap.add_argument("--jobs", type=int, default=1, help="configurations (--windows), variants (--recalibrate) or blocks (--select) computed at once (processes)")
     ap.add_argument("--recalibrate", action="store_true", help="compare the recalibration variants of the best configuration")
     ap.add_argument("--select", action="store_true", help="choose the ensemble's configurations on validation forecasts")
     ap.add_argument("--select-top", type=int, default=2, help="best ranked configurations among the candidates of --select")
