@@ -349,8 +349,11 @@ def household_costs(
     share = np.divide(kw, flex_net[:, None], out=np.zeros_like(kw), where=moved[:, None])
     cost = (incr[:, None] * share).sum(axis=0) + (kw * marginal[:, None])[~moved].sum(axis=0)
     if pr.peak_kw > 0 and len(net):
-        t = int(np.argmax(net))
-        cost += pr.peak_kw * (max(net[t], 0) - max(fixed.max(), 0)) * share[t]
+        change = max(net.max(), 0) - max(fixed.max(), 0)
+        # a higher peak is shared by the devices at the new peak, a lower one by those that lowered the old peak:
+        # there the flexible power cannot be zero, so the whole change is shared
+        t = int(np.argmax(net if change > 0 else fixed))
+        cost += pr.peak_kw * change * share[t]
     out = {n: float(c) + KINDS[type(devs[n])].extra(devs[n], schedule[n].to_numpy(), hz) for n, c in zip(flex, cost)}
     out["total"] = sum(out.values())
     return pd.Series(out, name="cost")
