@@ -13,7 +13,8 @@ the hand-set one on N earlier validation years too (reports/benchmarks/tuning/<M
 members then follow the ranking by the mean over all years. `--recalibrate` scores the best configuration with
 relative prices and daily fine-tuning on the same validation days and writes the choice to
 reports/benchmarks/tuning/<MARKET>.recalibration.json, which the benchmark's members follow. `--select` forecasts
-the validation years with the 2 best configurations and the hand-set one (with the chosen recalibration), keeps the
+the validation years with the 2 best configurations and the hand-set one, the latter also trained on 364 and
+1,092 days (--select-hand-days; with the chosen recalibration), keeps the
 forecasts under reports/benchmarks/tuning/validation/<MARKET>/, and chooses the ensemble's configurations greedily
 (reports/benchmarks/tuning/<MARKET>.selection.json); the benchmark's members then follow that choice.
 """
@@ -43,22 +44,27 @@ def main(argv=None) -> int:
     ap.add_argument("--recalibrate", action="store_true", help="compare the recalibration variants of the best configuration")
     ap.add_argument("--select", action="store_true", help="choose the ensemble's configurations on validation forecasts")
     ap.add_argument("--select-top", type=int, default=2, help="best ranked configurations among the candidates of --select")
+    ap.add_argument("--select-hand-days", default="364,1092",
+                    help="further training windows (days, comma-separated; '' for none) on which the hand-set configuration is a candidate of --select")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
 
     os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
     from electricity_optimizer.config import EOError
-    from electricity_optimizer.tuning import compare_recalibrations, score_windows, select_members, tune_cnn_lstm
+    from electricity_optimizer.tuning import (compare_recalibrations, parse_days, score_windows, select_members,
+                                              tune_cnn_lstm)
 
     mirror = a.mirror or os.environ.get("EO_DATA_MIRROR")
     if mirror is None and (ROOT.parent / "shared" / "data" / "epf").is_dir():
         mirror = str(ROOT.parent / "shared" / "data")
     try:
+        hand_days = parse_days(a.select_hand_days)  # before the long runs
         s = tune_cnn_lstm(a.market, a.trials, a.timeout, mirror=mirror, out_dir=a.out_dir, val_days=a.val_days,
                           refit_every=a.refit_every, base={"num_threads": a.threads}, progress=not a.no_progress)
         w = score_windows(a.market, a.windows, mirror=mirror, out_dir=a.out_dir, jobs=a.jobs) if a.windows else None
         r = compare_recalibrations(a.market, out_dir=a.out_dir, mirror=mirror, jobs=a.jobs) if a.recalibrate else None
-        sel = select_members(a.market, a.select_top, a.out_dir, mirror, a.jobs, not a.no_progress) if a.select else None
+        sel = select_members(a.market, a.select_top, a.out_dir, mirror, a.jobs, not a.no_progress,
+                             hand_days) if a.select else None
     except EOError as e:
         print(f"tune: error: {e}", file=sys.stderr)
         return 2
@@ -76,7 +82,7 @@ def main(argv=None) -> int:
         print(f"chosen: {r['choice']}")
     if sel:
         for n, m in sel["mae"].items():
-            print(f"trial {int(n):3d}  validation MAE {m['mean']:.3f} with {sel['spec']['recalibration']['name']}")
+            print(f"trial {n:>7s}  validation MAE {m['mean']:.3f} with {sel['spec']['recalibration']['name']}")
         for st in sel["steps"]:
             if "members" in st:
                 print(f"ensemble {'+'.join(map(str, st['members']))}: MAE {st['mae']:.3f}")

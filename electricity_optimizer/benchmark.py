@@ -385,9 +385,13 @@ def _cnn_members(
     recal = (f"recalibration '{chosen[0]}' chosen on the validation days" if chosen else "the default recalibration") + (
         f" ({', '.join(f'{k}={v}' for k, v in settings.items())})" if settings else "")
     sel = selected_configs(market, tuning_dir)
-    which = (f"the configurations of trials {'/'.join(str(r['number']) for r in sel['selected'])}, chosen greedily on "
+    which = (f"the configurations of trials {'/'.join(str(r.get('key', r['number'])) for r in sel['selected'])}"
+             + (" (<trial>-<n>d: that trial trained on n days)" if any("-" in r.get("key", "") for r in sel["selected"]) else "")
+             + ", chosen greedily on "
              f"validation forecasts over {', '.join(f'{a} .. {b}' for a, b in sel['spec']['periods'])} from the "
-             f"{sel['spec']['top']} best ranked and the hand-set one, of {s['trials']} configurations searched"
+             f"{sel['spec']['top']} best ranked and the hand-set one"
+             + (f" (also on {'/'.join(map(str, sel['spec']['hand_days']))} training days)" if sel['spec'].get('hand_days') else "")
+             + f", of {s['trials']} configurations searched"
              if sel else f"the {top} best of {s['trials']} configurations searched on {s['val_start']} .. {s['val_end']}"
              + (f" (ranked by {ranked_by})" if ranked_by else ""))
     return [{**m, **settings} for m in searched], (

@@ -139,12 +139,13 @@ def bench_tune(
     windows: int = typer.Option(0, help="then score the best configurations on this many earlier validation years and rank by the mean"),
     jobs: int = typer.Option(1, help="configurations (--windows), variants (--recalibrate) or blocks (--select) computed at once (processes)"),
     recalibrate: bool = typer.Option(False, help="then compare relative prices and daily fine-tuning for the best configuration"),
-    select: bool = typer.Option(False, help="then choose the ensemble's configurations on validation forecasts (the 2 best and the hand-set one)"),
+    select: bool = typer.Option(False, help="then choose the ensemble's configurations on validation forecasts (the 2 best and the hand-set one, on its own and further training windows)"),
+    hand_days: str = typer.Option("364,1092", help="further training windows (days, comma-separated; '' for none) on which --select tries the hand-set configuration"),
     params: Path = _PARAMS,
 ):
     "Search the CNN-LSTM settings of a market on the year before its test period (Optuna; resumable)."
-    from electricity_optimizer.tuning import compare_recalibrations, score_windows, select_members, tune_cnn_lstm
-    p = _bench_params(market, params)
+    from electricity_optimizer.tuning import compare_recalibrations, parse_days, score_windows, select_members, tune_cnn_lstm
+    p, days = _bench_params(market, params), parse_days(hand_days, "--hand-days")
     s = tune_cnn_lstm(market, trials, timeout, mirror=p.data.mirror, progress=sys.stderr.isatty())
     typer.echo(f"{s['trials']} trials; hand-set configuration MAE {s['baseline_mae']}; best:")
     for b in s["best"][:5]:
@@ -158,7 +159,8 @@ def bench_tune(
         r = compare_recalibrations(market, mirror=p.data.mirror, jobs=jobs)
         typer.echo("recalibration: " + ", ".join(f"{k} {v['mae']:.3f}" for k, v in r["mae"].items()) + f"; chosen: {r['choice']}")
     if select:
-        sel = select_members(market, mirror=p.data.mirror, jobs=jobs, progress=sys.stderr.isatty())
+        sel = select_members(market, mirror=p.data.mirror, jobs=jobs, progress=sys.stderr.isatty(),
+                             hand_days=days)
         typer.echo("validation MAE: " + ", ".join(f"trial {n} {m['mean']:.3f}" for n, m in sel["mae"].items()))
         typer.echo("selected: " + " -> ".join(f"{'+'.join(map(str, st['members']))} {st['mae']:.3f}" for st in sel["steps"] if "members" in st)
                    + "".join(f"; not added: {', '.join(f'trial {n} {v:.3f}' for n, v in st['rejected'].items())}" for st in sel["steps"] if "rejected" in st))

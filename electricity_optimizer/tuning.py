@@ -21,8 +21,8 @@ from .storage import write_json
 
 # %% auto #0
 __all__ = ['SEARCH_SPACE', 'BASELINE', 'RECALIBRATIONS', 'validation_days', 'suggest', 'validation_mae', 'tune_cnn_lstm',
-           'score_windows', 'ranked_configs', 'compare_recalibrations', 'chosen_recalibration', 'select_members',
-           'selected_configs', 'tuned_members']
+           'score_windows', 'ranked_configs', 'compare_recalibrations', 'chosen_recalibration', 'parse_days',
+           'select_members', 'selected_configs', 'tuned_members']
 
 # %% ../nbs/35_tuning.ipynb #28f7f11b
 def validation_days(
@@ -347,22 +347,40 @@ def chosen_recalibration(
     return r["choice"], r["settings"]
 
 # %% ../nbs/35_tuning.ipynb #f8d45357
-def _selection_spec(market: str, top: int, out_dir: Path) -> dict:
+def _selection_spec(market: str, top: int, out_dir: Path, hand_days: Sequence[int] = ()) -> dict:
     "What a selection depends on: the data, the validation periods, the candidates and the chosen recalibration."
     _, s = _summary_of(market, out_dir)
     chosen = chosen_recalibration(market, out_dir)
     if chosen is None:
         raise EOError(f"no recalibration chosen for {market}: run `eo bench tune --market {market} --trials 0 --recalibrate` first")
     ranked = ranked_configs(market, out_dir)[0][:top]
-    baseline = [r for r in s["all"] if r["baseline"] and r["number"] not in {c["number"] for c in ranked}]
+    hand = next(r for r in s["all"] if r["baseline"])
+    baseline = [hand] if hand["number"] not in {c["number"] for c in ranked} else []
+    windows = sorted({int(d) for d in hand_days} - {hand["params"].get("train_days")})
+    cands = ([{"key": str(r["number"]), "number": r["number"], "params": r["params"]} for r in ranked + baseline]
+             + [{"key": f"{hand['number']}-{d}d", "number": hand["number"], "params": {**hand["params"], "train_days": d}}
+                for d in windows])  # the hand-set configuration on further training windows
     w = out_dir / f"{market}.windows.json"
     periods = sorted([[s["val_start"], s["val_end"]]] + (json.loads(w.read_text())["spec"]["periods"] if w.exists() else []))
     return json.loads(json.dumps({"data": s["data"], "periods": periods, "refit_every": s["refit_every"], "base": s["base"],
                                   "recalibration": {"name": chosen[0], "settings": chosen[1]}, "top": top,
-                                  "candidates": [{"number": r["number"], "params": r["params"]} for r in ranked + baseline]},
+                                  "hand_days": windows, "candidates": cands},
                                  default=str))
 
-def _greedy(forecasts: dict[int, np.ndarray], actual: np.ndarray) -> list[dict]:
+def parse_days(
+    text: str,  # comma-separated whole days, e.g. "364,1092"; empty for none
+    option: str = "--select-hand-days",  # the option it came from, named in the error
+) -> list[int]:
+    "Training windows in days from a command-line value, refused with a one-line error unless all are positive whole days."
+    try:
+        days = [int(d) for d in str(text).split(",") if d.strip()]
+    except ValueError:
+        days = [0]
+    if any(d <= 0 for d in days):
+        raise EOError(f"{option} takes positive whole days separated by commas (for example 364,1092, or '' for none), not {text!r}")
+    return days
+
+def _greedy(forecasts: dict[str, np.ndarray], actual: np.ndarray) -> list[dict]:
     "Forward selection steps: members and the MAE of their mean forecast, starting from the best single (finite) forecast; a last step without `members` records the additions that did not help."
     forecasts = {n: f for n, f in forecasts.items() if np.isfinite(f).all()}  # a diverged network is no candidate
     if not forecasts:
@@ -387,15 +405,16 @@ def select_members(
     mirror: str | Path | None = None,  # folder laid out as epf/<MARKET>.csv; None: $EO_DATA_MIRROR, else download
     jobs: int = 1,  # blocks computed at once (processes)
     progress: bool = True,  # progress bars
+    hand_days: Sequence[int] = (364, 1092),  # further training windows (days) on which the hand-set configuration is a candidate
 ) -> dict:
     "Forecast the validation periods with each candidate configuration and choose the ensemble's configurations greedily."
     from electricity_optimizer.benchmark import benchmark_models, forecast_models
     out_dir = Path(out_dir)
-    spec = _selection_spec(market, top, out_dir)
+    spec = _selection_spec(market, top, out_dir, hand_days)
     _, s = _summary_of(market, out_dir)
     ds = _features_of(market, mirror, s)
     cal, prices, _ = daily_view(ds, "price")
-    groups = {f"CNN-LSTM-trial{c['number']}": [{**c["params"], **spec["recalibration"]["settings"], "seed": 1,
+    groups = {f"CNN-LSTM-trial{c['key']}": [{**c["params"], **spec["recalibration"]["settings"], "seed": 1,
                                        "refit_every": spec["refit_every"]}] for c in spec["candidates"]}
     ms = benchmark_models([f"{g}_1" for g in groups], cnn_params=spec["base"], cnn_groups=groups)
     preds, seconds, actual = {}, {}, []
@@ -408,8 +427,8 @@ def select_members(
             seconds[name] = seconds.get(name, 0.0) + sec[name]
         actual.append(prices[cal.get_indexer(days), :, 0])
     actual = np.concatenate(actual)
-    number = lambda name: int(name.removeprefix("CNN-LSTM-trial").split("_")[0])
-    forecasts = {number(n): np.concatenate(v) for n, v in preds.items()}
+    key = lambda name: name.removeprefix("CNN-LSTM-trial").rsplit("_", 1)[0]
+    forecasts = {key(n): np.concatenate(v) for n, v in preds.items()}
     steps = _greedy(forecasts, actual)
     last = [st for st in steps if "members" in st][-1]
     n_days = [len(x) for x in preds[next(iter(preds))]]
@@ -417,10 +436,10 @@ def select_members(
                     **{a: round(float(np.mean(np.abs(f[o:o + k] - actual[o:o + k]))), 4)
                        for (a, _), o, k in zip(spec["periods"], np.cumsum([0] + n_days[:-1]), n_days)}}
            for n, f in forecasts.items()}
-    by_number = {c["number"]: c for c in spec["candidates"]}
+    by_key = {c["key"]: c for c in spec["candidates"]}
     result = {"market": market, "spec": spec, "mae": mae,
-              "seconds": {str(number(n)): round(v, 1) for n, v in seconds.items()},
-              "steps": steps, "selected": [by_number[n] for n in last["members"]]}
+              "seconds": {key(n): round(v, 1) for n, v in seconds.items()},
+              "steps": steps, "selected": [by_key[n] for n in last["members"]]}
     write_json(result, out_dir / f"{market}.selection.json")
     return result
 
@@ -433,7 +452,7 @@ def selected_configs(
     f = out_dir / f"{market}.selection.json"
     if not f.exists(): return None
     sel = json.loads(f.read_text())
-    if sel["spec"] != _selection_spec(market, sel["spec"]["top"], out_dir):
+    if sel["spec"] != _selection_spec(market, sel["spec"]["top"], out_dir, sel["spec"].get("hand_days", ())):
         raise EOError(f"{f} was made for another ranking, recalibration or data: run "
                       f"`eo bench tune --market {market} --trials 0 --select` again (or delete it to use the best k)")
     return sel

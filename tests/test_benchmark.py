@@ -231,6 +231,17 @@ def test_cnn_members_follow_a_selection_made_for_the_current_ranking(tmp_path):
                                                                 "spec": {"trial": 0}}))
     with pytest.raises(EOError, match="NP.selection.json was made for another ranking.*--select"):
         bm._cnn_members("NP", None, tmp_path, 4, (1, 2))
+    (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "finetune", "settings": {"update_every": 1},
+                                                                "complete": True, "spec": {"trial": 0}}))
+    rows[3]["params"]["train_days"] = 728  # the hand-set configuration, also tried on 364 days
+    (tmp_path / "NP.json").write_text(json.dumps({**json.loads((tmp_path / "NP.json").read_text()), "best": rows, "all": rows}))
+    spec = tuning._selection_spec("NP", 2, tmp_path, hand_days=(364, 728))
+    assert [c["key"] for c in spec["candidates"]] == ["0", "1", "3", "3-364d"] and spec["hand_days"] == [364]
+    assert spec["candidates"][3]["params"] == {"hidden": 7, "epochs": 1, "train_days": 364}
+    (tmp_path / "NP.selection.json").write_text(json.dumps({"spec": spec, "selected": [spec["candidates"][3], spec["candidates"][0]]}))
+    members, note, _ = bm._cnn_members("NP", None, tmp_path, 4, (1,))
+    assert [(m["hidden"], m.get("train_days")) for m in members] == [(7, 364), (4, None)]
+    assert "trials 3-364d/0 (<trial>-<n>d: that trial trained on n days)" in note and "(also on 364 training days)" in note
 
 
 def test_hand_set_members_keep_their_own_names():

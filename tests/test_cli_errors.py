@@ -104,3 +104,9 @@ def test_glpk_gives_the_same_savings_as_highs(repro_repo, tmp_path):
 def test_bench_forecast_unknown_market(repro_repo):
     _one_line_error(run(["eo", "bench", "forecast", "--market", "FR", "--report-only"], repro_repo["repo"], check=False),
                     "--market 'FR'", "NP, PJM or DE")
+
+
+def test_bench_tune_bad_training_windows(repro_repo):
+    "Refused before any search runs."
+    _one_line_error(run(["eo", "bench", "tune", "--market", "NP", "--trials", "0", "--select", "--hand-days", "364;1092"],
+                        repro_repo["repo"], check=False), "--hand-days takes positive whole days", "364,1092")
