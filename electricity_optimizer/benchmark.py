@@ -187,7 +187,11 @@ def _reuse_by_settings(
         if name in placed: continue
         src = next((d for d, s in have.items() if s == norm(spec) and d not in taken), None)
         if src is not None: moves[name], taken = src, taken | {src}
-    if not moves: return {}
+    # a CNN-LSTM member's number held by forecasts of other settings: they step aside too (a member's number only says
+    # where the ranking put it; a named model such as ARX or LEAR_56 with changed settings is refused by its cache instead)
+    blocked = [n for n in wanted if n.startswith("CNN-LSTM") and n not in placed and n not in moves
+               and (cache_dir / n / "spec.json").exists()]
+    if not moves and not blocked: return {}
     unused.mkdir(exist_ok=True)
 
     def aside(d: Path) -> Path:
@@ -198,6 +202,8 @@ def _reuse_by_settings(
         d.rename(to)
         return to
     moves = {n: aside(src) for n, src in moves.items()}  # sources first, so that swaps work
+    for n in blocked:
+        if (cache_dir / n).exists(): aside(cache_dir / n)  # (unless it just went aside as a source)
     for name, src in moves.items():
         if (cache_dir / name).exists(): aside(cache_dir / name)  # forecasts of other settings in the way
         src.rename(cache_dir / name)
@@ -367,6 +373,9 @@ def markdown_table(
     return "\n".join(lines) + "\n"
 
 # %% ../nbs/34_benchmark.ipynb #10ccbc51
+def _seeds_note(seeds: Sequence[int]) -> str:
+    return f"seed {seeds[0]}" if len(seeds) == 1 else f"each the mean of seeds {'/'.join(map(str, seeds))}"
+
 def _cnn_members(
     market: str,  # EPF market
     members: Sequence[dict] | None,  # explicit members, or None
@@ -388,7 +397,7 @@ def _cnn_members(
     which = (f"the configurations of trials {'/'.join(str(r.get('key', r['number'])) for r in sel['selected'])}"
              + (" (<trial>-<n>d: that trial trained on n days)" if any("-" in r.get("key", "") for r in sel["selected"]) else "")
              + ", chosen greedily on "
-             f"validation forecasts over {', '.join(f'{a} .. {b}' for a, b in sel['spec']['periods'])} from the "
+             f"validation forecasts ({_seeds_note(sel['spec'].get('seeds', [1]))}) over {', '.join(f'{a} .. {b}' for a, b in sel['spec']['periods'])} from the "
              f"{sel['spec']['top']} best ranked and the hand-set one"
              + (f" (also on {'/'.join(map(str, sel['spec']['hand_days']))} training days)" if sel['spec'].get('hand_days') else "")
              + f", of {s['trials']} configurations searched"

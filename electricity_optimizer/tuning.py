@@ -347,8 +347,8 @@ def chosen_recalibration(
     return r["choice"], r["settings"]
 
 # %% ../nbs/35_tuning.ipynb #f8d45357
-def _selection_spec(market: str, top: int, out_dir: Path, hand_days: Sequence[int] = ()) -> dict:
-    "What a selection depends on: the data, the validation periods, the candidates and the chosen recalibration."
+def _selection_spec(market: str, top: int, out_dir: Path, hand_days: Sequence[int] = (), seeds: Sequence[int] = (1,)) -> dict:
+    "What a selection depends on: the data, the validation periods, the candidates, the chosen recalibration and the seeds."
     _, s = _summary_of(market, out_dir)
     chosen = chosen_recalibration(market, out_dir)
     if chosen is None:
@@ -364,7 +364,8 @@ def _selection_spec(market: str, top: int, out_dir: Path, hand_days: Sequence[in
     periods = sorted([[s["val_start"], s["val_end"]]] + (json.loads(w.read_text())["spec"]["periods"] if w.exists() else []))
     return json.loads(json.dumps({"data": s["data"], "periods": periods, "refit_every": s["refit_every"], "base": s["base"],
                                   "recalibration": {"name": chosen[0], "settings": chosen[1]}, "top": top,
-                                  "hand_days": windows, "candidates": cands},
+                                  "hand_days": windows, "seeds": [int(x) for x in seeds],
+                                  "candidates": cands},
                                  default=str))
 
 def parse_days(
@@ -406,17 +407,19 @@ def select_members(
     jobs: int = 1,  # blocks computed at once (processes)
     progress: bool = True,  # progress bars
     hand_days: Sequence[int] = (364, 1092),  # further training windows (days) on which the hand-set configuration is a candidate
+    seeds: Sequence[int] = (1, 2),  # seeds of each candidate, scored by their mean forecast (as its members will be used)
 ) -> dict:
-    "Forecast the validation periods with each candidate configuration and choose the ensemble's configurations greedily."
+    "Forecast the validation periods with each candidate configuration and seed, and choose the ensemble's configurations greedily."
     from electricity_optimizer.benchmark import benchmark_models, forecast_models
     out_dir = Path(out_dir)
-    spec = _selection_spec(market, top, out_dir, hand_days)
+    spec = _selection_spec(market, top, out_dir, hand_days, seeds)
     _, s = _summary_of(market, out_dir)
     ds = _features_of(market, mirror, s)
     cal, prices, _ = daily_view(ds, "price")
-    groups = {f"CNN-LSTM-trial{c['key']}": [{**c["params"], **spec["recalibration"]["settings"], "seed": 1,
-                                       "refit_every": spec["refit_every"]}] for c in spec["candidates"]}
-    ms = benchmark_models([f"{g}_1" for g in groups], cnn_params=spec["base"], cnn_groups=groups)
+    groups = {f"CNN-LSTM-trial{c['key']}": [{**c["params"], **spec["recalibration"]["settings"], "seed": seed,
+                                            "refit_every": spec["refit_every"]} for seed in spec["seeds"]]
+              for c in spec["candidates"]}  # member k of a candidate's group has its k-th seed
+    ms = benchmark_models(list(groups), cnn_params=spec["base"], cnn_groups=groups)
     preds, seconds, actual = {}, {}, []
     for a, b in spec["periods"]:
         days = cal[(cal >= a) & (cal <= b)]
@@ -428,7 +431,9 @@ def select_members(
         actual.append(prices[cal.get_indexer(days), :, 0])
     actual = np.concatenate(actual)
     key = lambda name: name.removeprefix("CNN-LSTM-trial").rsplit("_", 1)[0]
-    forecasts = {key(n): np.concatenate(v) for n, v in preds.items()}
+    by_seed = {key(n): {} for n in preds}
+    for n, v in preds.items(): by_seed[key(n)][spec["seeds"][int(n.rsplit("_", 1)[1]) - 1]] = np.concatenate(v)
+    forecasts = {k: np.mean(list(v.values()), axis=0) for k, v in by_seed.items()}
     steps = _greedy(forecasts, actual)
     last = [st for st in steps if "members" in st][-1]
     n_days = [len(x) for x in preds[next(iter(preds))]]
@@ -437,8 +442,12 @@ def select_members(
                        for (a, _), o, k in zip(spec["periods"], np.cumsum([0] + n_days[:-1]), n_days)}}
            for n, f in forecasts.items()}
     by_key = {c["key"]: c for c in spec["candidates"]}
+    sec = {}
+    for n, v in seconds.items(): sec[key(n)] = sec.get(key(n), 0.0) + v
     result = {"market": market, "spec": spec, "mae": mae,
-              "seconds": {key(n): round(v, 1) for n, v in seconds.items()},
+              "mae_by_seed": {k: {str(sd): round(float(np.mean(np.abs(f - actual))), 4) for sd, f in v.items()}
+                              for k, v in by_seed.items()},
+              "seconds": {k: round(v, 1) for k, v in sec.items()},
               "steps": steps, "selected": [by_key[n] for n in last["members"]]}
     write_json(result, out_dir / f"{market}.selection.json")
     return result
@@ -452,8 +461,9 @@ def selected_configs(
     f = out_dir / f"{market}.selection.json"
     if not f.exists(): return None
     sel = json.loads(f.read_text())
-    if sel["spec"] != _selection_spec(market, sel["spec"]["top"], out_dir, sel["spec"].get("hand_days", ())):
-        raise EOError(f"{f} was made for another ranking, recalibration or data: run "
+    if sel["spec"] != _selection_spec(market, sel["spec"]["top"], out_dir, sel["spec"].get("hand_days", ()),
+                                      sel["spec"].get("seeds", (1,))):
+        raise EOError(f"{f} was made for another ranking, recalibration, candidates, seeds or data: run "
                       f"`eo bench tune --market {market} --trials 0 --select` again (or delete it to use the best k)")
     return sel
 

@@ -226,7 +226,7 @@ def test_cnn_members_follow_a_selection_made_for_the_current_ranking(tmp_path):
     assert [(m["hidden"], m["seed"]) for m in members] == [(7, 1), (7, 2), (4, 1), (4, 2)]
     assert all(m["update_every"] == 1 and m["refit_every"] == 56 for m in members)
     assert [m["hidden"] for m in groups["CNN-LSTM-refit"]] == [7, 7, 4, 4]
-    assert "trials 3/0, chosen greedily on validation forecasts over 2015-12-28 .. 2016-12-26 from the 2 best ranked" in note
+    assert "trials 3/0, chosen greedily on validation forecasts (seed 1) over 2015-12-28 .. 2016-12-26 from the 2 best ranked" in note
     (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "none", "settings": {}, "complete": True,
                                                                 "spec": {"trial": 0}}))
     with pytest.raises(EOError, match="NP.selection.json was made for another ranking.*--select"):
