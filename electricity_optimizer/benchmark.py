@@ -187,11 +187,10 @@ def _reuse_by_settings(
         if name in placed: continue
         src = next((d for d, s in have.items() if s == norm(spec) and d not in taken), None)
         if src is not None: moves[name], taken = src, taken | {src}
-    # a CNN-LSTM member's number held by forecasts of other settings: they step aside too (a member's number only says
+    # forecasts of other settings in the place of a model that moves in, or of a CNN-LSTM member (its number only says
     # where the ranking put it; a named model such as ARX or LEAR_56 with changed settings is refused by its cache instead)
-    blocked = [n for n in wanted if n.startswith("CNN-LSTM") and n not in placed and n not in moves
-               and (cache_dir / n / "spec.json").exists()]
-    if not moves and not blocked: return {}
+    in_way = [n for n in wanted if n not in placed and (n in moves or n.startswith("CNN-LSTM")) and (cache_dir / n).exists()]
+    if not moves and not in_way: return {}
     unused.mkdir(exist_ok=True)
 
     def aside(d: Path) -> Path:
@@ -202,10 +201,9 @@ def _reuse_by_settings(
         d.rename(to)
         return to
     moves = {n: aside(src) for n, src in moves.items()}  # sources first, so that swaps work
-    for n in blocked:
-        if (cache_dir / n).exists(): aside(cache_dir / n)  # (unless it just went aside as a source)
+    for n in in_way:
+        if (cache_dir / n).exists(): aside(cache_dir / n)  # unless it just went aside as a source
     for name, src in moves.items():
-        if (cache_dir / name).exists(): aside(cache_dir / name)  # forecasts of other settings in the way
         src.rename(cache_dir / name)
         spec = json.loads((cache_dir / name / "spec.json").read_text())
         write_json({**spec, "model": name}, cache_dir / name / "spec.json")

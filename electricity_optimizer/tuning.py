@@ -373,13 +373,10 @@ def parse_days(
     option: str = "--select-hand-days",  # the option it came from, named in the error
 ) -> list[int]:
     "Training windows in days from a command-line value, refused with a one-line error unless all are positive whole days."
-    try:
-        days = [int(d) for d in str(text).split(",") if d.strip()]
-    except ValueError:
-        days = [0]
-    if any(d <= 0 for d in days):
+    parts = [d.strip() for d in str(text).split(",") if d.strip()]
+    if not all(d.isdigit() and int(d) > 0 for d in parts):
         raise EOError(f"{option} takes positive whole days separated by commas (for example 364,1092, or '' for none), not {text!r}")
-    return days
+    return [int(d) for d in parts]
 
 def _greedy(forecasts: dict[str, np.ndarray], actual: np.ndarray) -> list[dict]:
     "Forward selection steps: members and the MAE of their mean forecast, starting from the best single (finite) forecast; a last step without `members` records the additions that did not help."
@@ -432,7 +429,7 @@ def select_members(
     actual = np.concatenate(actual)
     key = lambda name: name.removeprefix("CNN-LSTM-trial").rsplit("_", 1)[0]
     by_seed = {key(n): {} for n in preds}
-    for n, v in preds.items(): by_seed[key(n)][spec["seeds"][int(n.rsplit("_", 1)[1]) - 1]] = np.concatenate(v)
+    for n, v in preds.items(): by_seed[key(n)][ms[n][2]["seed"]] = np.concatenate(v)
     forecasts = {k: np.mean(list(v.values()), axis=0) for k, v in by_seed.items()}
     steps = _greedy(forecasts, actual)
     last = [st for st in steps if "members" in st][-1]
