@@ -16,7 +16,9 @@ reports/benchmarks/tuning/<MARKET>.recalibration.json, which the benchmark's mem
 the validation years with the 2 best configurations and the hand-set one, the latter also trained on 364 and
 1,092 days (--select-hand-days; with the chosen recalibration), keeps the
 forecasts under reports/benchmarks/tuning/validation/<MARKET>/, and chooses the ensemble's configurations greedily
-(reports/benchmarks/tuning/<MARKET>.selection.json); the benchmark's members then follow that choice.
+(reports/benchmarks/tuning/<MARKET>.selection.json); then it forecasts the validation years with seeds 3 and 4 of
+the chosen configurations too (--select-extra-seeds) and keeps them where the ensemble's validation MAE falls. The
+benchmark's members then follow that choice.
 """
 from __future__ import annotations
 
@@ -46,25 +48,28 @@ def main(argv=None) -> int:
     ap.add_argument("--select-top", type=int, default=2, help="best ranked configurations among the candidates of --select")
     ap.add_argument("--select-hand-days", default="364,1092",
                     help="further training windows (days, comma-separated; '' for none) on which the hand-set configuration is a candidate of --select")
+    ap.add_argument("--select-extra-seeds", default="3,4",
+                    help="further seeds of the chosen configurations (comma-separated; '' for none), kept by --select where they lower the validation MAE")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
 
     os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
     from electricity_optimizer.config import EOError
-    from electricity_optimizer.tuning import (compare_recalibrations, parse_days, score_windows, select_members,
+    from electricity_optimizer.tuning import (compare_recalibrations, parse_whole, score_windows, select_members,
                                               tune_cnn_lstm)
 
     mirror = a.mirror or os.environ.get("EO_DATA_MIRROR")
     if mirror is None and (ROOT.parent / "shared" / "data" / "epf").is_dir():
         mirror = str(ROOT.parent / "shared" / "data")
     try:
-        hand_days = parse_days(a.select_hand_days)  # before the long runs
+        hand_days = parse_whole(a.select_hand_days)  # before the long runs
+        extra_seeds = parse_whole(a.select_extra_seeds, "--select-extra-seeds", "seeds", "3,4")
         s = tune_cnn_lstm(a.market, a.trials, a.timeout, mirror=mirror, out_dir=a.out_dir, val_days=a.val_days,
                           refit_every=a.refit_every, base={"num_threads": a.threads}, progress=not a.no_progress)
         w = score_windows(a.market, a.windows, mirror=mirror, out_dir=a.out_dir, jobs=a.jobs) if a.windows else None
         r = compare_recalibrations(a.market, out_dir=a.out_dir, mirror=mirror, jobs=a.jobs) if a.recalibrate else None
         sel = select_members(a.market, a.select_top, a.out_dir, mirror, a.jobs, not a.no_progress,
-                             hand_days) if a.select else None
+                             hand_days, extra_seeds=extra_seeds) if a.select else None
     except EOError as e:
         print(f"tune: error: {e}", file=sys.stderr)
         return 2
@@ -88,6 +93,9 @@ def main(argv=None) -> int:
                 print(f"ensemble {'+'.join(map(str, st['members']))}: MAE {st['mae']:.3f}")
             else:
                 print("stopped: adding " + ", ".join(f"trial {n} gives {v:.3f}" for n, v in st["rejected"].items()))
+        if "seed_check" in sel:
+            print("seeds of the chosen configurations: " + ", ".join(f"{k} MAE {v:.3f}" for k, v in sel["seed_check"]["mae"].items())
+                  + f"; members use seeds {'/'.join(map(str, sel['member_seeds']))}")
     return 0
 
 

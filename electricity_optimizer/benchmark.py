@@ -392,6 +392,10 @@ def _cnn_members(
     recal = (f"recalibration '{chosen[0]}' chosen on the validation days" if chosen else "the default recalibration") + (
         f" ({', '.join(f'{k}={v}' for k, v in settings.items())})" if settings else "")
     sel = selected_configs(market, tuning_dir)
+    if sel: seeds = sel.get("member_seeds", seeds)  # as `tuned_members` used them
+    check = (sel or {}).get("seed_check")
+    seeds_txt = f"seeds {'/'.join(map(str, seeds))}" + (
+        f" (chosen on validation: MAE {', '.join(f'{v:.3f} with seeds {k}' for k, v in check['mae'].items())})" if check else "")
     which = (f"the configurations of trials {'/'.join(str(r.get('key', r['number'])) for r in sel['selected'])}"
              + (" (<trial>-<n>d: that trial trained on n days)" if any("-" in r.get("key", "") for r in sel["selected"]) else "")
              + ", chosen greedily on "
@@ -403,7 +407,7 @@ def _cnn_members(
              + (f" (ranked by {ranked_by})" if ranked_by else ""))
     return [{**m, **settings} for m in searched], (
         which + ", "
-        f"seeds {'/'.join(map(str, seeds))}, retrained every {s['refit_every']} days as in the search, with {recal}"
+        f"{seeds_txt}, retrained every {s['refit_every']} days as in the search, with {recal}"
         + ("; CNN-LSTM-refit members: the same configurations without recalibration" if settings else "")), (
         {"CNN-LSTM-refit": searched} if settings else {})  # no recalibration: the two groups would be the same
 

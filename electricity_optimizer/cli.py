@@ -141,11 +141,13 @@ def bench_tune(
     recalibrate: bool = typer.Option(False, help="then compare relative prices and daily fine-tuning for the best configuration"),
     select: bool = typer.Option(False, help="then choose the ensemble's configurations on validation forecasts (the 2 best and the hand-set one, on its own and further training windows)"),
     hand_days: str = typer.Option("364,1092", help="further training windows (days, comma-separated; '' for none) on which --select tries the hand-set configuration"),
+    extra_seeds: str = typer.Option("3,4", help="further seeds of the chosen configurations (comma-separated; '' for none), kept by --select where they lower the validation MAE"),
     params: Path = _PARAMS,
 ):
     "Search the CNN-LSTM settings of a market on the year before its test period (Optuna; resumable)."
-    from electricity_optimizer.tuning import compare_recalibrations, parse_days, score_windows, select_members, tune_cnn_lstm
-    p, days = _bench_params(market, params), parse_days(hand_days, "--hand-days")
+    from electricity_optimizer.tuning import compare_recalibrations, parse_whole, score_windows, select_members, tune_cnn_lstm
+    p, days = _bench_params(market, params), parse_whole(hand_days, "--hand-days")
+    more = parse_whole(extra_seeds, "--extra-seeds", "seeds", "3,4")
     s = tune_cnn_lstm(market, trials, timeout, mirror=p.data.mirror, progress=sys.stderr.isatty())
     typer.echo(f"{s['trials']} trials; hand-set configuration MAE {s['baseline_mae']}; best:")
     for b in s["best"][:5]:
@@ -160,10 +162,13 @@ def bench_tune(
         typer.echo("recalibration: " + ", ".join(f"{k} {v['mae']:.3f}" for k, v in r["mae"].items()) + f"; chosen: {r['choice']}")
     if select:
         sel = select_members(market, mirror=p.data.mirror, jobs=jobs, progress=sys.stderr.isatty(),
-                             hand_days=days)
+                             hand_days=days, extra_seeds=more)
         typer.echo("validation MAE: " + ", ".join(f"trial {n} {m['mean']:.3f}" for n, m in sel["mae"].items()))
         typer.echo("selected: " + " -> ".join(f"{'+'.join(map(str, st['members']))} {st['mae']:.3f}" for st in sel["steps"] if "members" in st)
                    + "".join(f"; not added: {', '.join(f'trial {n} {v:.3f}' for n, v in st['rejected'].items())}" for st in sel["steps"] if "rejected" in st))
+        if "seed_check" in sel:
+            typer.echo("seeds: " + ", ".join(f"{k} {v:.3f}" for k, v in sel["seed_check"]["mae"].items())
+                       + f"; members use seeds {'/'.join(map(str, sel['member_seeds']))}")
 
 # %% ../nbs/90_cli.ipynb #f55cae46
 @app.command()

@@ -21,7 +21,7 @@ from .storage import write_json
 
 # %% auto #0
 __all__ = ['SEARCH_SPACE', 'BASELINE', 'RECALIBRATIONS', 'validation_days', 'suggest', 'validation_mae', 'tune_cnn_lstm',
-           'score_windows', 'ranked_configs', 'compare_recalibrations', 'chosen_recalibration', 'parse_days',
+           'score_windows', 'ranked_configs', 'compare_recalibrations', 'chosen_recalibration', 'parse_whole',
            'select_members', 'selected_configs', 'tuned_members']
 
 # %% ../nbs/35_tuning.ipynb #28f7f11b
@@ -347,7 +347,8 @@ def chosen_recalibration(
     return r["choice"], r["settings"]
 
 # %% ../nbs/35_tuning.ipynb #f8d45357
-def _selection_spec(market: str, top: int, out_dir: Path, hand_days: Sequence[int] = (), seeds: Sequence[int] = (1,)) -> dict:
+def _selection_spec(market: str, top: int, out_dir: Path, hand_days: Sequence[int] = (), seeds: Sequence[int] = (1,),
+                    extra_seeds: Sequence[int] = ()) -> dict:
     "What a selection depends on: the data, the validation periods, the candidates, the chosen recalibration and the seeds."
     _, s = _summary_of(market, out_dir)
     chosen = chosen_recalibration(market, out_dir)
@@ -365,17 +366,20 @@ def _selection_spec(market: str, top: int, out_dir: Path, hand_days: Sequence[in
     return json.loads(json.dumps({"data": s["data"], "periods": periods, "refit_every": s["refit_every"], "base": s["base"],
                                   "recalibration": {"name": chosen[0], "settings": chosen[1]}, "top": top,
                                   "hand_days": windows, "seeds": [int(x) for x in seeds],
+                                  **({"extra_seeds": [int(x) for x in extra_seeds]} if extra_seeds else {}),
                                   "candidates": cands},
                                  default=str))
 
-def parse_days(
-    text: str,  # comma-separated whole days, e.g. "364,1092"; empty for none
+def parse_whole(
+    text: str,  # comma-separated positive whole numbers, e.g. "364,1092"; empty for none
     option: str = "--select-hand-days",  # the option it came from, named in the error
+    what: str = "days",  # what the numbers count, named in the error
+    example: str = "364,1092",  # a good value, shown in the error
 ) -> list[int]:
-    "Training windows in days from a command-line value, refused with a one-line error unless all are positive whole days."
+    "Training windows (days) or seeds from a command-line value, refused with a one-line error unless all are positive whole numbers."
     parts = [d.strip() for d in str(text).split(",") if d.strip()]
     if not all(d.isdigit() and int(d) > 0 for d in parts):
-        raise EOError(f"{option} takes positive whole days separated by commas (for example 364,1092, or '' for none), not {text!r}")
+        raise EOError(f"{option} takes positive whole {what} separated by commas (for example {example}, or '' for none), not {text!r}")
     return [int(d) for d in parts]
 
 def _greedy(forecasts: dict[str, np.ndarray], actual: np.ndarray) -> list[dict]:
@@ -405,47 +409,54 @@ def select_members(
     progress: bool = True,  # progress bars
     hand_days: Sequence[int] = (364, 1092),  # further training windows (days) on which the hand-set configuration is a candidate
     seeds: Sequence[int] = (1, 2),  # seeds of each candidate, scored by their mean forecast (as its members will be used)
+    extra_seeds: Sequence[int] = (3, 4),  # further seeds of the chosen configurations, kept where they lower the validation MAE
 ) -> dict:
-    "Forecast the validation periods with each candidate configuration and seed, and choose the ensemble's configurations greedily."
+    "Forecast the validation periods with each candidate configuration and seed, choose the ensemble's configurations greedily, then its seeds per configuration."
     from electricity_optimizer.benchmark import benchmark_models, forecast_models
     out_dir = Path(out_dir)
-    spec = _selection_spec(market, top, out_dir, hand_days, seeds)
+    spec = _selection_spec(market, top, out_dir, hand_days, seeds, extra_seeds)
     _, s = _summary_of(market, out_dir)
     ds = _features_of(market, mirror, s)
     cal, prices, _ = daily_view(ds, "price")
-    groups = {f"CNN-LSTM-trial{c['key']}": [{**c["params"], **spec["recalibration"]["settings"], "seed": seed,
-                                            "refit_every": spec["refit_every"]} for seed in spec["seeds"]]
-              for c in spec["candidates"]}  # member k of a candidate's group has its k-th seed
-    ms = benchmark_models(list(groups), cnn_params=spec["base"], cnn_groups=groups)
-    preds, seconds, actual = {}, {}, []
-    for a, b in spec["periods"]:
-        days = cal[(cal >= a) & (cal <= b)]
-        p, sec = forecast_models(ds, ms, days, out_dir / "validation" / market / a, progress=progress, jobs=jobs,
-                                 blas_threads=1)
-        for name in ms:
-            preds.setdefault(name, []).append(p[name])
-            seconds[name] = seconds.get(name, 0.0) + sec[name]
-        actual.append(prices[cal.get_indexer(days), :, 0])
-    actual = np.concatenate(actual)
+    by_key = {c["key"]: c for c in spec["candidates"]}
+    spans = [cal[(cal >= a) & (cal <= b)] for a, b in spec["periods"]]
+    actual = np.concatenate([prices[cal.get_indexer(days), :, 0] for days in spans])
     key = lambda name: name.removeprefix("CNN-LSTM-trial").rsplit("_", 1)[0]
-    by_seed = {key(n): {} for n in preds}
-    for n, v in preds.items(): by_seed[key(n)][ms[n][2]["seed"]] = np.concatenate(v)
+
+    def forecast(keys, seeds):  # {key: {seed: validation forecast}} and {key: compute s}; stored ones are read back
+        groups = {f"CNN-LSTM-trial{k}": [{**by_key[k]["params"], **spec["recalibration"]["settings"], "seed": seed,
+                                         "refit_every": spec["refit_every"]} for seed in seeds]
+                  for k in keys}  # member j of a candidate's group has its j-th seed
+        ms = benchmark_models(list(groups), cnn_params=spec["base"], cnn_groups=groups)
+        preds, seconds = {k: {} for k in keys}, {k: 0.0 for k in keys}
+        for (a, _), days in zip(spec["periods"], spans):
+            p, sec = forecast_models(ds, ms, days, out_dir / "validation" / market / a, progress=progress, jobs=jobs,
+                                     blas_threads=1)
+            for name in ms:
+                preds[key(name)].setdefault(ms[name][2]["seed"], []).append(p[name])
+                seconds[key(name)] += sec[name]
+        return {k: {sd: np.concatenate(v) for sd, v in by.items()} for k, by in preds.items()}, seconds
+
+    by_seed, seconds = forecast(list(by_key), spec["seeds"])
+    mae_of = lambda f: round(float(np.mean(np.abs(f - actual))), 4)
     forecasts = {k: np.mean(list(v.values()), axis=0) for k, v in by_seed.items()}
     steps = _greedy(forecasts, actual)
-    last = [st for st in steps if "members" in st][-1]
-    n_days = [len(x) for x in preds[next(iter(preds))]]
-    mae = {str(n): {"mean": round(float(np.mean(np.abs(f - actual))), 4),
-                    **{a: round(float(np.mean(np.abs(f[o:o + k] - actual[o:o + k]))), 4)
-                       for (a, _), o, k in zip(spec["periods"], np.cumsum([0] + n_days[:-1]), n_days)}}
+    chosen = [st for st in steps if "members" in st][-1]["members"]
+    bounds = np.cumsum([0] + [len(d) for d in spans])
+    mae = {str(n): {"mean": mae_of(f), **{a: round(float(np.mean(np.abs(f[o:e] - actual[o:e]))), 4)
+                                          for (a, _), o, e in zip(spec["periods"], bounds, bounds[1:])}}
            for n, f in forecasts.items()}
-    by_key = {c["key"]: c for c in spec["candidates"]}
-    sec = {}
-    for n, v in seconds.items(): sec[key(n)] = sec.get(key(n), 0.0) + v
     result = {"market": market, "spec": spec, "mae": mae,
-              "mae_by_seed": {k: {str(sd): round(float(np.mean(np.abs(f - actual))), 4) for sd, f in v.items()}
-                              for k, v in by_seed.items()},
-              "seconds": {k: round(v, 1) for k, v in sec.items()},
-              "steps": steps, "selected": [by_key[n] for n in last["members"]]}
+              "mae_by_seed": {k: {str(sd): mae_of(f) for sd, f in v.items()} for k, v in by_seed.items()},
+              "seconds": {k: round(v, 1) for k, v in seconds.items()},
+              "steps": steps, "selected": [by_key[n] for n in chosen], "member_seeds": spec["seeds"]}
+    if spec.get("extra_seeds"):  # more seeds of the chosen configurations: kept where their ensemble is more accurate
+        more, more_s = forecast(chosen, spec["seeds"] + spec["extra_seeds"])
+        ens = lambda sds: mae_of(np.mean([np.mean([more[k][sd] for sd in sds], axis=0) for k in chosen], axis=0))
+        check = {"/".join(map(str, sds)): ens(sds) for sds in (spec["seeds"], spec["seeds"] + spec["extra_seeds"])}
+        result["seed_check"] = {"mae": check, "seconds": {k: round(more_s[k] - seconds[k], 1) for k in chosen}}
+        if check["/".join(map(str, spec["seeds"] + spec["extra_seeds"]))] < check["/".join(map(str, spec["seeds"]))]:
+            result["member_seeds"] = spec["seeds"] + spec["extra_seeds"]
     write_json(result, out_dir / f"{market}.selection.json")
     return result
 
@@ -459,7 +470,7 @@ def selected_configs(
     if not f.exists(): return None
     sel = json.loads(f.read_text())
     if sel["spec"] != _selection_spec(market, sel["spec"]["top"], out_dir, sel["spec"].get("hand_days", ()),
-                                      sel["spec"].get("seeds", (1,))):
+                                      sel["spec"].get("seeds", (1,)), sel["spec"].get("extra_seeds", ())):
         raise EOError(f"{f} was made for another ranking, recalibration, candidates, seeds or data: run "
                       f"`eo bench tune --market {market} --trials 0 --select` again (or delete it to use the best k)")
     return sel
@@ -468,13 +479,14 @@ def selected_configs(
 def tuned_members(
     market: str,  # EPF market
     k: int = 4,  # best configurations to use (where no selection was made)
-    seeds: Sequence[int] = (1, 2),  # seeds per configuration
+    seeds: Sequence[int] = (1, 2),  # seeds per configuration (where the selection did not choose them)
     out_dir: str | Path = "reports/benchmarks/tuning",  # where `tune_cnn_lstm` wrote its summary
 ) -> list[dict]:
-    "CNN-LSTM member settings (overrides of the benchmark's `CNN_PARAMS`, with the search's retraining interval): the configurations `select_members` chose where it ran, else the best `k` (`ranked_configs`)."
+    "CNN-LSTM member settings (overrides of the benchmark's `CNN_PARAMS`, with the search's retraining interval): the configurations and seeds `select_members` chose where it ran, else the best `k` (`ranked_configs`)."
     sel = selected_configs(market, out_dir)
     if sel is not None:
-        return [{**r["params"], "seed": seed, "refit_every": sel["spec"]["refit_every"]} for r in sel["selected"] for seed in seeds]
+        return [{**r["params"], "seed": seed, "refit_every": sel["spec"]["refit_every"]} for r in sel["selected"]
+                for seed in sel.get("member_seeds", seeds)]
     ranked, _ = ranked_configs(market, out_dir)
     if len(ranked) < k:
         raise EOError(f"the {market} search has {len(ranked)} ranked configurations, fewer than k={k}: "

@@ -110,3 +110,9 @@ def test_bench_tune_bad_training_windows(repro_repo):
     "Refused before any search runs."
     _one_line_error(run(["eo", "bench", "tune", "--market", "NP", "--trials", "0", "--select", "--hand-days", "364;1092"],
                         repro_repo["repo"], check=False), "--hand-days takes positive whole days", "364,1092")
+
+
+def test_bench_tune_bad_extra_seeds(repro_repo):
+    "Refused before any search runs."
+    _one_line_error(run(["eo", "bench", "tune", "--market", "NP", "--trials", "0", "--select", "--extra-seeds", "3 4"],
+                        repro_repo["repo"], check=False), "--extra-seeds takes positive whole seeds", "3,4")
