@@ -242,6 +242,12 @@ def test_cnn_members_follow_a_selection_made_for_the_current_ranking(tmp_path):
     members, note, _ = bm._cnn_members("NP", None, tmp_path, 4, (1,))
     assert [(m["hidden"], m.get("train_days")) for m in members] == [(7, 364), (4, None)]
     assert "trials 3-364d/0 (<trial>-<n>d: that trial trained on n days)" in note and "(also on 364 training days)" in note
+    spec = tuning._selection_spec("NP", 2, tmp_path, hand_days=(364,), seeds=(1, 2), extra_seeds=(3,))
+    (tmp_path / "NP.selection.json").write_text(json.dumps({"spec": spec, "selected": [spec["candidates"][0]], "member_seeds": [1, 2, 3],
+                                                            "seed_check": {"mae": {"1/2": 2.5, "1/2/3": 2.25}}}))
+    members, note, groups = bm._cnn_members("NP", None, tmp_path, 4, (1, 2))  # the seeds the selection kept, not the argument
+    assert [(m["hidden"], m["seed"]) for m in members] == [(4, 1), (4, 2), (4, 3)] and len(groups["CNN-LSTM-refit"]) == 3
+    assert "seeds 1/2/3 (chosen on validation: MAE 2.500 with seeds 1/2, 2.250 with seeds 1/2/3)" in note
 
 
 def test_hand_set_members_keep_their_own_names():
