@@ -451,12 +451,12 @@ def select_members(
               "seconds": {k: round(v, 1) for k, v in seconds.items()},
               "steps": steps, "selected": [by_key[n] for n in chosen], "member_seeds": spec["seeds"]}
     if spec.get("extra_seeds"):  # more seeds of the chosen configurations: kept where their ensemble is more accurate
-        more, more_s = forecast(chosen, spec["seeds"] + spec["extra_seeds"])
+        two, all_ = spec["seeds"], spec["seeds"] + spec["extra_seeds"]
+        more, more_s = forecast(chosen, all_)  # seeds 1 and 2 are read back
         ens = lambda sds: mae_of(np.mean([np.mean([more[k][sd] for sd in sds], axis=0) for k in chosen], axis=0))
-        check = {"/".join(map(str, sds)): ens(sds) for sds in (spec["seeds"], spec["seeds"] + spec["extra_seeds"])}
-        result["seed_check"] = {"mae": check, "seconds": {k: round(more_s[k] - seconds[k], 1) for k in chosen}}
-        if check["/".join(map(str, spec["seeds"] + spec["extra_seeds"]))] < check["/".join(map(str, spec["seeds"]))]:
-            result["member_seeds"] = spec["seeds"] + spec["extra_seeds"]
+        result["seed_check"] = {"mae": {"/".join(map(str, sds)): ens(sds) for sds in (two, all_)},
+                                "seconds": {k: round(more_s[k] - seconds[k], 1) for k in chosen}}
+        if ens(all_) < ens(two): result["member_seeds"] = all_
     write_json(result, out_dir / f"{market}.selection.json")
     return result
 
