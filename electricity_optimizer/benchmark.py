@@ -392,9 +392,8 @@ def _cnn_members(
     recal = (f"recalibration '{chosen[0]}' chosen on the validation days" if chosen else "the default recalibration") + (
         f" ({', '.join(f'{k}={v}' for k, v in settings.items())})" if settings else "")
     sel = selected_configs(market, tuning_dir)
-    if sel: seeds = sel.get("member_seeds", seeds)  # as `tuned_members` used them
     check = (sel or {}).get("seed_check")
-    seeds_txt = f"seeds {'/'.join(map(str, seeds))}" + (
+    seeds_txt = f"seeds {'/'.join(map(str, dict.fromkeys(m['seed'] for m in searched)))}" + (
         f" (chosen on validation: MAE {', '.join(f'{v:.3f} with seeds {k}' for k, v in check['mae'].items())})" if check else "")
     which = (f"the configurations of trials {'/'.join(str(r.get('key', r['number'])) for r in sel['selected'])}"
              + (" (<trial>-<n>d: that trial trained on n days)" if any("-" in r.get("key", "") for r in sel["selected"]) else "")
