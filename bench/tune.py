@@ -5,6 +5,8 @@
     .venv/bin/python bench/tune.py --market DE --trials 0 --windows 1 --jobs 2   # rank the best on one more (earlier) year
     .venv/bin/python bench/tune.py --market NP --trials 0 --recalibrate     # then compare the recalibrations of the best one
     .venv/bin/python bench/tune.py --market NP --trials 0 --select --jobs 2 # then choose the ensemble on validation forecasts
+    .venv/bin/python bench/tune.py --market PJM --trials 0 --jobs 2 --variant 'lags={"price_lags": [1, 2, 3, 7]}'
+                                                                            # check a change to the network on validation
 
 Keeps the Optuna journal in reports/benchmarks/tuning/<MARKET>.journal and writes the summary
 (every trial, the best configurations) to reports/benchmarks/tuning/<MARKET>.json; the benchmark's
@@ -18,7 +20,9 @@ the validation years with the 2 best configurations and the hand-set one, the la
 forecasts under reports/benchmarks/tuning/validation/<MARKET>/, and chooses the ensemble's configurations greedily
 (reports/benchmarks/tuning/<MARKET>.selection.json); then it forecasts the validation years with seeds 3 and 4 of
 the chosen configurations too (--select-extra-seeds) and keeps them where the ensemble's validation MAE falls. The
-benchmark's members then follow that choice.
+benchmark's members then follow that choice. `--variant NAME=SETTINGS` forecasts the validation years with the selected
+configurations changed by SETTINGS (JSON) and records the ensemble's validation MAE with and without the change in
+reports/benchmarks/tuning/<MARKET>.variants.json; the members do not change.
 """
 from __future__ import annotations
 
@@ -50,13 +54,15 @@ def main(argv=None) -> int:
                     help="further training windows (days, comma-separated; '' for none) on which the hand-set configuration is a candidate of --select")
     ap.add_argument("--select-extra-seeds", default="3,4",
                     help="further seeds of the chosen configurations (comma-separated; '' for none), kept by --select where they lower the validation MAE")
+    ap.add_argument("--variant", action="append", default=[],
+                    help="""check a change to the network on validation: NAME='{"setting": value}' applied to the selected configurations; repeat""")
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
 
     os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
     from electricity_optimizer.config import EOError
-    from electricity_optimizer.tuning import (compare_recalibrations, parse_whole, score_windows, select_members,
-                                              tune_cnn_lstm)
+    from electricity_optimizer.tuning import (check_variant, compare_recalibrations, parse_variant, parse_whole,
+                                              score_windows, select_members, tune_cnn_lstm)
 
     mirror = a.mirror or os.environ.get("EO_DATA_MIRROR")
     if mirror is None and (ROOT.parent / "shared" / "data" / "epf").is_dir():
@@ -64,12 +70,14 @@ def main(argv=None) -> int:
     try:
         hand_days = parse_whole(a.select_hand_days)  # before the long runs
         extra_seeds = parse_whole(a.select_extra_seeds, "--select-extra-seeds", "seeds", "3,4")
+        variants = [parse_variant(v) for v in a.variant]
         s = tune_cnn_lstm(a.market, a.trials, a.timeout, mirror=mirror, out_dir=a.out_dir, val_days=a.val_days,
                           refit_every=a.refit_every, base={"num_threads": a.threads}, progress=not a.no_progress)
         w = score_windows(a.market, a.windows, mirror=mirror, out_dir=a.out_dir, jobs=a.jobs) if a.windows else None
         r = compare_recalibrations(a.market, out_dir=a.out_dir, mirror=mirror, jobs=a.jobs) if a.recalibrate else None
         sel = select_members(a.market, a.select_top, a.out_dir, mirror, a.jobs, not a.no_progress,
                              hand_days, extra_seeds=extra_seeds) if a.select else None
+        checks = {n: check_variant(a.market, n, v, a.out_dir, mirror, a.jobs, not a.no_progress) for n, v in variants}
     except EOError as e:
         print(f"tune: error: {e}", file=sys.stderr)
         return 2
@@ -96,6 +104,9 @@ def main(argv=None) -> int:
         if "seed_check" in sel:
             print("seeds of the chosen configurations: " + ", ".join(f"{k} MAE {v:.3f}" for k, v in sel["seed_check"]["mae"].items())
                   + f"; members use seeds {'/'.join(map(str, sel['member_seeds']))}")
+    for n, v in checks.items():
+        print(f"variant {n}: validation MAE {v['mae']['with']:.3f} with, {v['mae']['without']:.3f} without ("
+              + ", ".join(f"trial {k} {m['with']:.3f}/{m['without']:.3f}" for k, m in v["by_config"].items()) + ")")
     return 0
 
 

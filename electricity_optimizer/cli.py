@@ -142,12 +142,15 @@ def bench_tune(
     select: bool = typer.Option(False, help="then choose the ensemble's configurations on validation forecasts (the 2 best and the hand-set one, on its own and further training windows)"),
     hand_days: str = typer.Option("364,1092", help="further training windows (days, comma-separated; '' for none) on which --select tries the hand-set configuration"),
     extra_seeds: str = typer.Option("3,4", help="further seeds of the chosen configurations (comma-separated; '' for none), kept by --select where they lower the validation MAE"),
+    variant: Optional[list[str]] = typer.Option(None, "--variant", help="""then check a change to the network on validation: NAME='{"setting": value}' (e.g. lags='{"price_lags": [1, 2, 3, 7]}'), applied to the selected configurations; repeat; the members do not change"""),
     params: Path = _PARAMS,
 ):
     "Search the CNN-LSTM settings of a market on the year before its test period (Optuna; resumable)."
-    from electricity_optimizer.tuning import compare_recalibrations, parse_whole, score_windows, select_members, tune_cnn_lstm
+    from electricity_optimizer.tuning import (check_variant, compare_recalibrations, parse_variant, parse_whole,
+                                              score_windows, select_members, tune_cnn_lstm)
     p, days = _bench_params(market, params), parse_whole(hand_days, "--hand-days")
     more = parse_whole(extra_seeds, "--extra-seeds", "seeds", "3,4")
+    variants = [parse_variant(v) for v in variant or []]  # refused before any search runs
     s = tune_cnn_lstm(market, trials, timeout, mirror=p.data.mirror, progress=sys.stderr.isatty())
     typer.echo(f"{s['trials']} trials; hand-set configuration MAE {s['baseline_mae']}; best:")
     for b in s["best"][:5]:
@@ -169,6 +172,10 @@ def bench_tune(
         if "seed_check" in sel:
             typer.echo("seeds: " + ", ".join(f"{k} {v:.3f}" for k, v in sel["seed_check"]["mae"].items())
                        + f"; members use seeds {'/'.join(map(str, sel['member_seeds']))}")
+    for name, settings in variants:
+        v = check_variant(market, name, settings, mirror=p.data.mirror, jobs=jobs, progress=sys.stderr.isatty())
+        typer.echo(f"variant {name}: validation MAE {v['mae']['with']:.3f} with, {v['mae']['without']:.3f} without ("
+                   + ", ".join(f"{k} {m['with']:.3f}/{m['without']:.3f}" for k, m in v["by_config"].items()) + ")")
 
 # %% ../nbs/90_cli.ipynb #f55cae46
 @app.command()

@@ -172,6 +172,8 @@ class CNNLSTM(pl.LightningModule):
         weight_decay: float = 0.0,  # Adam weight decay
         quantiles: Sequence[float] | None = None,  # e.g. (0.1, 0.5, 0.9): pinball loss; None: point forecast, L1
         level_days: int = 0,  # model prices relative to their mean over the sequence's last days (0: absolute prices)
+        price_lags: Sequence[int] | None = None,  # days before the target whose 24 prices go straight to the head; None: 1 and 7 (1 where the sequence is shorter)
+        exog_lags: Sequence[int] = (),  # days before the target whose exogenous forecasts go straight to the head
     ):
         super().__init__()
         self.save_hyperparameters()
@@ -184,10 +186,15 @@ class CNNLSTM(pl.LightningModule):
             nn.Conv1d(channels, channels, kernel_size, padding=pad), nn.ReLU(),
             nn.MaxPool1d(pool) if pool > 1 else nn.Identity())
         self.lstm = nn.LSTM(channels, hidden, batch_first=True)
-        self.lags = [1] + ([7] if lookback_days >= 7 else [])
+        self.lags = ([1] + ([7] if lookback_days >= 7 else [])) if price_lags is None else [int(k) for k in price_lags]
+        self.exog_lags = [int(k) for k in exog_lags]
+        if not all(1 <= k <= lookback_days for k in self.lags + self.exog_lags):
+            raise ValueError(f"price_lags and exog_lags must be days between 1 and lookback_days={lookback_days}, "
+                             f"not {self.lags} and {self.exog_lags}")
         self.n_q = len(quantiles) if quantiles else 1
         self.head = nn.Sequential(
-            nn.Linear(hidden + static_features + horizon * len(self.lags), mlp_hidden), nn.ReLU(),
+            nn.Linear(hidden + static_features + horizon * (len(self.lags) + (seq_features - 1) * len(self.exog_lags)),
+                      mlp_hidden), nn.ReLU(),
             nn.Dropout(dropout), nn.Linear(mlp_hidden, horizon * self.n_q))
         self.register_buffer("q", torch.tensor(list(quantiles or [0.5]), dtype=torch.float32), persistent=False)
 
@@ -204,7 +211,8 @@ class CNNLSTM(pl.LightningModule):
             seq = torch.cat([seq[..., :1] - level, seq[..., 1:]], dim=2)
         h = self.conv(seq.transpose(1, 2)).transpose(1, 2)
         _, (hn, _) = self.lstm(h)
-        lags = [seq[:, (L - k) * 24:(L - k + 1) * 24, 0] for k in self.lags]
+        day = lambda k: seq[:, (L - k) * 24:(L - k + 1) * 24]  # (n, 24, V): day k before the target
+        lags = [day(k)[..., 0] for k in self.lags] + [day(k)[..., 1:].reshape(len(seq), -1) for k in self.exog_lags]
         out = self.head(torch.cat([hn[-1], static, *lags], dim=1))
         if D: out = out + level[:, 0]
         return out.view(-1, self.hparams.horizon, self.n_q) if self.hparams.quantiles else out

@@ -22,7 +22,7 @@ from .storage import write_json
 # %% auto #0
 __all__ = ['SEARCH_SPACE', 'BASELINE', 'RECALIBRATIONS', 'validation_days', 'suggest', 'validation_mae', 'tune_cnn_lstm',
            'score_windows', 'ranked_configs', 'compare_recalibrations', 'chosen_recalibration', 'parse_whole',
-           'select_members', 'selected_configs', 'tuned_members']
+           'select_members', 'selected_configs', 'tuned_members', 'parse_variant', 'check_variant']
 
 # %% ../nbs/35_tuning.ipynb #28f7f11b
 def validation_days(
@@ -382,6 +382,34 @@ def parse_whole(
         raise EOError(f"{option} takes positive whole {what} separated by commas (for example {example}, or '' for none), not {text!r}")
     return [int(d) for d in parts]
 
+def _validation_forecasts(
+    market: str,  # EPF market
+    spec: dict,  # the selection's spec (`_selection_spec`)
+    ds: xr.Dataset,  # the market's features
+    configs: dict[str, dict],  # key -> CNN-LSTM settings of a candidate
+    seeds: Sequence[int],  # its seeds
+    out_dir: Path,  # the search's folder; forecasts go under validation/<MARKET>/
+    jobs: int = 1,  # blocks computed at once (processes)
+    progress: bool = True,  # progress bars
+    overrides: dict | None = None,  # settings applied on top of each candidate's and the recalibration's
+) -> tuple[dict[str, dict[int, np.ndarray]], dict[str, float]]:
+    "{key: {seed: forecast (day, 24) over all validation periods}} and {key: compute s}; stored forecasts are read back."
+    from electricity_optimizer.benchmark import benchmark_models, forecast_models
+    cal = daily_view(ds)[0]
+    groups = {f"CNN-LSTM-trial{k}": [{**params, **spec["recalibration"]["settings"], **(overrides or {}), "seed": seed,
+                                     "refit_every": spec["refit_every"]} for seed in seeds]
+              for k, params in configs.items()}  # member j of a candidate's group has its j-th seed
+    ms = benchmark_models(list(groups), cnn_params=spec["base"], cnn_groups=groups)
+    key = lambda name: name.removeprefix("CNN-LSTM-trial").rsplit("_", 1)[0]
+    preds, seconds = {k: {} for k in configs}, {k: 0.0 for k in configs}
+    for a, b in spec["periods"]:
+        p, sec = forecast_models(ds, ms, cal[(cal >= a) & (cal <= b)], out_dir / "validation" / market / a,
+                                 progress=progress, jobs=jobs, blas_threads=1)
+        for name in ms:
+            preds[key(name)].setdefault(ms[name][2]["seed"], []).append(p[name])
+            seconds[key(name)] += sec[name]
+    return {k: {sd: np.concatenate(v) for sd, v in by.items()} for k, by in preds.items()}, seconds
+
 def _greedy(forecasts: dict[str, np.ndarray], actual: np.ndarray) -> list[dict]:
     "Forward selection steps: members and the MAE of their mean forecast, starting from the best single (finite) forecast; a last step without `members` records the additions that did not help."
     forecasts = {n: f for n, f in forecasts.items() if np.isfinite(f).all()}  # a diverged network is no candidate
@@ -412,7 +440,6 @@ def select_members(
     extra_seeds: Sequence[int] = (3, 4),  # further seeds of the chosen configurations, kept where they lower the validation MAE
 ) -> dict:
     "Forecast the validation periods with each candidate configuration and seed, choose the ensemble's configurations greedily, then its seeds per configuration."
-    from electricity_optimizer.benchmark import benchmark_models, forecast_models
     out_dir = Path(out_dir)
     spec = _selection_spec(market, top, out_dir, hand_days, seeds, extra_seeds)
     _, s = _summary_of(market, out_dir)
@@ -421,21 +448,8 @@ def select_members(
     by_key = {c["key"]: c for c in spec["candidates"]}
     spans = [cal[(cal >= a) & (cal <= b)] for a, b in spec["periods"]]
     actual = np.concatenate([prices[cal.get_indexer(days), :, 0] for days in spans])
-    key = lambda name: name.removeprefix("CNN-LSTM-trial").rsplit("_", 1)[0]
-
-    def forecast(keys, seeds):  # {key: {seed: validation forecast}} and {key: compute s}; stored ones are read back
-        groups = {f"CNN-LSTM-trial{k}": [{**by_key[k]["params"], **spec["recalibration"]["settings"], "seed": seed,
-                                         "refit_every": spec["refit_every"]} for seed in seeds]
-                  for k in keys}  # member j of a candidate's group has its j-th seed
-        ms = benchmark_models(list(groups), cnn_params=spec["base"], cnn_groups=groups)
-        preds, seconds = {k: {} for k in keys}, {k: 0.0 for k in keys}
-        for (a, _), days in zip(spec["periods"], spans):
-            p, sec = forecast_models(ds, ms, days, out_dir / "validation" / market / a, progress=progress, jobs=jobs,
-                                     blas_threads=1)
-            for name in ms:
-                preds[key(name)].setdefault(ms[name][2]["seed"], []).append(p[name])
-                seconds[key(name)] += sec[name]
-        return {k: {sd: np.concatenate(v) for sd, v in by.items()} for k, by in preds.items()}, seconds
+    forecast = lambda keys, seeds: _validation_forecasts(market, spec, ds, {k: by_key[k]["params"] for k in keys}, seeds,
+                                                         out_dir, jobs, progress)
 
     by_seed, seconds = forecast(list(by_key), spec["seeds"])
     mae_of = lambda f: round(float(np.mean(np.abs(f - actual))), 4)
@@ -493,3 +507,69 @@ def tuned_members(
                       "run more trials (or score more with --windows) or use a smaller k")
     every = _summary_of(market, out_dir)[1]["refit_every"]
     return [{**b["params"], "seed": seed, "refit_every": every} for b in ranked[:k] for seed in seeds]
+
+# %% ../nbs/35_tuning.ipynb #ebf90d1d
+def _network_settings() -> set[str]:
+    "Names `CNNLSTMModel` accepts, its network's (`CNNLSTM`) included."
+    import inspect
+    from electricity_optimizer.cnn_lstm import CNNLSTM, CNNLSTMModel
+    own = set(inspect.signature(CNNLSTMModel.__init__).parameters) - {"self", "net"}
+    net = set(inspect.signature(CNNLSTM.__init__).parameters) - {"self", "seq_features", "static_features", "horizon"}
+    return (own | net | {"update_every"}) - {"seed"}  # the check sets the seeds and the retraining interval
+
+def parse_variant(
+    text: str,  # NAME=JSON, e.g. 'lags={"price_lags": [1, 2, 3, 7]}'
+    option: str = "--variant",  # the option it came from, named in the error
+) -> tuple[str, dict]:
+    "A variant's name and settings from a command-line value, refused with a one-line error unless the name is plain and the settings a JSON object of known CNN-LSTM settings."
+    import re
+    example = f"""{option} 'lags={{"price_lags": [1, 2, 3, 7]}}'"""
+    name, eq, js = str(text).partition("=")
+    if not eq or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*", name.strip()):
+        raise EOError(f"{option} takes NAME=SETTINGS with a name of letters, digits, '.' and '-', for example {example}, not {text!r}")
+    try: settings = json.loads(js)
+    except json.JSONDecodeError as e:
+        raise EOError(f"{option} {name}: the settings are not valid JSON ({e.msg}): write them like {example}") from None
+    if not isinstance(settings, dict) or not settings:
+        raise EOError(f"{option} {name}: the settings must be a non-empty JSON object, for example {example}")
+    unknown = sorted(set(settings) - _network_settings())
+    if unknown:
+        raise EOError(f"{option} {name}: unknown CNN-LSTM settings {unknown}: use names of CNNLSTMModel or CNNLSTM "
+                      "(for example price_lags, exog_lags, dropout, epochs)")
+    return name.strip(), settings
+
+def check_variant(
+    market: str,  # EPF market with a selection (`select_members`)
+    name: str,  # the variant's name: letters, digits, '.' and '-'
+    overrides: dict,  # settings that make the variant, applied to every selected configuration
+    out_dir: str | Path = "reports/benchmarks/tuning",  # the search's folder
+    mirror: str | Path | None = None,  # folder laid out as epf/<MARKET>.csv; None: $EO_DATA_MIRROR, else download
+    jobs: int = 1,  # blocks computed at once (processes)
+    progress: bool = True,  # progress bars
+) -> dict:
+    "Validation MAE of the selected configurations with `overrides` beside the same without; recorded in `<MARKET>.variants.json`."
+    name, overrides = parse_variant(f"{name}={json.dumps(overrides, default=str)}", "variant")
+    out_dir = Path(out_dir)
+    sel = selected_configs(market, out_dir)
+    if sel is None:
+        raise EOError(f"no ensemble chosen for {market}: run `eo bench tune --market {market} --trials 0 --select` first")
+    spec, seeds = sel["spec"], sel["spec"]["seeds"]
+    ds = _features_of(market, mirror, _summary_of(market, out_dir)[1])
+    cal, prices, _ = daily_view(ds, "price")
+    actual = np.concatenate([prices[cal.get_indexer(cal[(cal >= a) & (cal <= b)]), :, 0] for a, b in spec["periods"]])
+    configs = {c["key"]: c["params"] for c in sel["selected"]}
+    base, _ = _validation_forecasts(market, spec, ds, configs, seeds, out_dir, jobs, progress)
+    var, sec = _validation_forecasts(market, spec, ds, {f"{k}+{name}": p for k, p in configs.items()}, seeds, out_dir,
+                                     jobs, progress, overrides)
+    mean = lambda by: np.mean(list(by.values()), axis=0)  # a configuration: the mean of its seeds
+    mae_of = lambda f: round(float(np.mean(np.abs(f - actual))), 4)
+    entry = {"overrides": overrides, "configs": list(configs), "seeds": seeds,
+             "mae": {"without": mae_of(np.mean([mean(b) for b in base.values()], axis=0)),
+                     "with": mae_of(np.mean([mean(b) for b in var.values()], axis=0))},
+             "by_config": {k: {"without": mae_of(mean(base[k])), "with": mae_of(mean(var[f"{k}+{name}"]))} for k in configs},
+             "seconds": round(sum(sec.values()), 1)}
+    f = out_dir / f"{market}.variants.json"
+    done = json.loads(f.read_text()) if f.exists() else {"market": market, "variants": {}}
+    done["variants"][name] = entry
+    write_json(done, f)
+    return entry

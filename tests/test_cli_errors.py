@@ -116,3 +116,9 @@ def test_bench_tune_bad_extra_seeds(repro_repo):
     "Refused before any search runs."
     _one_line_error(run(["eo", "bench", "tune", "--market", "NP", "--trials", "0", "--select", "--extra-seeds", "3 4"],
                         repro_repo["repo"], check=False), "--extra-seeds takes positive whole seeds", "3,4")
+
+
+def test_bench_tune_bad_variant(repro_repo):
+    "Refused before any search runs, naming the setting that does not exist."
+    _one_line_error(run(["eo", "bench", "tune", "--market", "NP", "--trials", "0", "--variant", 'lags={"price_lag": [1, 2]}'],
+                        repro_repo["repo"], check=False), "--variant lags: unknown CNN-LSTM settings ['price_lag']", "price_lags")
