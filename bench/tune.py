@@ -22,7 +22,8 @@ forecasts under reports/benchmarks/tuning/validation/<MARKET>/, and chooses the 
 the chosen configurations too (--select-extra-seeds) and keeps them where the ensemble's validation MAE falls. The
 benchmark's members then follow that choice. `--variant NAME=SETTINGS` forecasts the validation years with the selected
 configurations changed by SETTINGS (JSON) and records the ensemble's validation MAE with and without the change in
-reports/benchmarks/tuning/<MARKET>.variants.json; the members do not change.
+reports/benchmarks/tuning/<MARKET>.variants.json; the members do not change. `--select --select-variant NAME` makes
+the selection again with a checked variant that lowered the validation MAE applied to every candidate.
 """
 from __future__ import annotations
 
@@ -54,6 +55,8 @@ def main(argv=None) -> int:
                     help="further training windows (days, comma-separated; '' for none) on which the hand-set configuration is a candidate of --select")
     ap.add_argument("--select-extra-seeds", default="3,4",
                     help="further seeds of the chosen configurations (comma-separated; '' for none), kept by --select where they lower the validation MAE")
+    ap.add_argument("--select-variant", default=None,
+                    help="a checked network variant (--variant) that lowered the validation MAE: --select applies it to every candidate")
     ap.add_argument("--variant", action="append", default=[],
                     help="""check a change to the network on validation: NAME='{"setting": value}' applied to the selected configurations; repeat""")
     ap.add_argument("--no-progress", action="store_true")
@@ -76,7 +79,7 @@ def main(argv=None) -> int:
         w = score_windows(a.market, a.windows, mirror=mirror, out_dir=a.out_dir, jobs=a.jobs) if a.windows else None
         r = compare_recalibrations(a.market, out_dir=a.out_dir, mirror=mirror, jobs=a.jobs) if a.recalibrate else None
         sel = select_members(a.market, a.select_top, a.out_dir, mirror, a.jobs, not a.no_progress,
-                             hand_days, extra_seeds=extra_seeds) if a.select else None
+                             hand_days, extra_seeds=extra_seeds, variant=a.select_variant) if a.select else None
         checks = {n: check_variant(a.market, n, v, a.out_dir, mirror, a.jobs, not a.no_progress) for n, v in variants}
     except EOError as e:
         print(f"tune: error: {e}", file=sys.stderr)
@@ -94,6 +97,8 @@ def main(argv=None) -> int:
             print(f"recalibration {k:15s} MAE {v['mae']:.3f}")
         print(f"chosen: {r['choice']}")
     if sel:
+        if "variant" in sel["spec"]:
+            print(f"network variant {sel['spec']['variant']['name']}: {sel['spec']['variant']['settings']}")
         for n, m in sel["mae"].items():
             print(f"trial {n:>7s}  validation MAE {m['mean']:.3f} with {sel['spec']['recalibration']['name']}")
         for st in sel["steps"]:

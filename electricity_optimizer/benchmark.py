@@ -402,6 +402,10 @@ def _cnn_members(
              f"{sel['spec']['top']} best ranked and the hand-set one"
              + (f" (also on {'/'.join(map(str, sel['spec']['hand_days']))} training days)" if sel['spec'].get('hand_days') else "")
              + f", of {s['trials']} configurations searched"
+             + (f", each with the network variant '{sel['spec']['variant']['name']}' ("
+                + ", ".join(f"{k}={v}" for k, v in sel['spec']['variant']['settings'].items())
+                + f"; validation MAE {sel['spec']['variant']['mae']['with']:.3f} against {sel['spec']['variant']['mae']['without']:.3f} without)"
+                if "variant" in sel["spec"] else "")
              if sel else f"the {top} best of {s['trials']} configurations searched on {s['val_start']} .. {s['val_end']}"
              + (f" (ranked by {ranked_by})" if ranked_by else ""))
     return [{**m, **settings} for m in searched], (

@@ -142,6 +142,7 @@ def bench_tune(
     select: bool = typer.Option(False, help="then choose the ensemble's configurations on validation forecasts (the 2 best and the hand-set one, on its own and further training windows)"),
     hand_days: str = typer.Option("364,1092", help="further training windows (days, comma-separated; '' for none) on which --select tries the hand-set configuration"),
     extra_seeds: str = typer.Option("3,4", help="further seeds of the chosen configurations (comma-separated; '' for none), kept by --select where they lower the validation MAE"),
+    select_variant: Optional[str] = typer.Option(None, help="a checked network variant (--variant) that lowered the validation MAE: --select applies it to every candidate"),
     variant: Optional[list[str]] = typer.Option(None, "--variant", help="""then check a change to the network on validation: NAME='{"setting": value}' (e.g. lags='{"price_lags": [1, 2, 3, 7]}'), applied to the selected configurations; repeat; the members do not change"""),
     params: Path = _PARAMS,
 ):
@@ -165,7 +166,9 @@ def bench_tune(
         typer.echo("recalibration: " + ", ".join(f"{k} {v['mae']:.3f}" for k, v in r["mae"].items()) + f"; chosen: {r['choice']}")
     if select:
         sel = select_members(market, mirror=p.data.mirror, jobs=jobs, progress=sys.stderr.isatty(),
-                             hand_days=days, extra_seeds=more)
+                             hand_days=days, extra_seeds=more, variant=select_variant)
+        if "variant" in sel["spec"]:
+            typer.echo(f"network variant {sel['spec']['variant']['name']}: {sel['spec']['variant']['settings']}")
         typer.echo("validation MAE: " + ", ".join(f"trial {n} {m['mean']:.3f}" for n, m in sel["mae"].items()))
         typer.echo("selected: " + " -> ".join(f"{'+'.join(map(str, st['members']))} {st['mae']:.3f}" for st in sel["steps"] if "members" in st)
                    + "".join(f"; not added: {', '.join(f'trial {n} {v:.3f}' for n, v in st['rejected'].items())}" for st in sel["steps"] if "rejected" in st))

@@ -348,8 +348,8 @@ def chosen_recalibration(
 
 # %% ../nbs/35_tuning.ipynb #f8d45357
 def _selection_spec(market: str, top: int, out_dir: Path, hand_days: Sequence[int] = (), seeds: Sequence[int] = (1,),
-                    extra_seeds: Sequence[int] = ()) -> dict:
-    "What a selection depends on: the data, the validation periods, the candidates, the chosen recalibration and the seeds."
+                    extra_seeds: Sequence[int] = (), variant: dict | None = None) -> dict:
+    "What a selection depends on: the data, the validation periods, the candidates, the chosen recalibration, the seeds and the network variant."
     _, s = _summary_of(market, out_dir)
     chosen = chosen_recalibration(market, out_dir)
     if chosen is None:
@@ -367,7 +367,7 @@ def _selection_spec(market: str, top: int, out_dir: Path, hand_days: Sequence[in
                                   "recalibration": {"name": chosen[0], "settings": chosen[1]}, "top": top,
                                   "hand_days": windows, "seeds": [int(x) for x in seeds],
                                   **({"extra_seeds": [int(x) for x in extra_seeds]} if extra_seeds else {}),
-                                  "candidates": cands},
+                                  **({"variant": variant} if variant else {}), "candidates": cands},
                                  default=str))
 
 def parse_whole(
@@ -410,6 +410,19 @@ def _validation_forecasts(
             seconds[key(name)] += sec[name]
     return {k: {sd: np.concatenate(v) for sd, v in by.items()} for k, by in preds.items()}, seconds
 
+def _adopted_variant(market: str, out_dir: Path, name: str) -> dict:
+    "`{name, settings, mae}` of a variant that `check_variant` found to lower the market's validation MAE; refused otherwise."
+    f = out_dir / f"{market}.variants.json"
+    done = json.loads(f.read_text())["variants"] if f.exists() else {}
+    if name not in done:
+        raise EOError(f"variant {name!r} of {market} was not checked: run `eo bench tune --market {market} --trials 0 "
+                      f"--variant '{name}=SETTINGS'` first (checked: {', '.join(done) or 'none'})")
+    v = done[name]
+    if v["mae"]["with"] >= v["mae"]["without"]:
+        raise EOError(f"variant {name!r} did not lower {market}'s validation MAE ({v['mae']['without']} without, "
+                      f"{v['mae']['with']} with): select without it")
+    return {"name": name, "settings": v["overrides"], "mae": v["mae"]}
+
 def _greedy(forecasts: dict[str, np.ndarray], actual: np.ndarray) -> list[dict]:
     "Forward selection steps: members and the MAE of their mean forecast, starting from the best single (finite) forecast; a last step without `members` records the additions that did not help."
     forecasts = {n: f for n, f in forecasts.items() if np.isfinite(f).all()}  # a diverged network is no candidate
@@ -438,18 +451,24 @@ def select_members(
     hand_days: Sequence[int] = (364, 1092),  # further training windows (days) on which the hand-set configuration is a candidate
     seeds: Sequence[int] = (1, 2),  # seeds of each candidate, scored by their mean forecast (as its members will be used)
     extra_seeds: Sequence[int] = (3, 4),  # further seeds of the chosen configurations, kept where they lower the validation MAE
+    variant: str | None = None,  # a network change (`check_variant`) that lowered the validation MAE, applied to every candidate
 ) -> dict:
     "Forecast the validation periods with each candidate configuration and seed, choose the ensemble's configurations greedily, then its seeds per configuration."
     out_dir = Path(out_dir)
-    spec = _selection_spec(market, top, out_dir, hand_days, seeds, extra_seeds)
+    v = _adopted_variant(market, out_dir, variant) if variant else None
+    spec = _selection_spec(market, top, out_dir, hand_days, seeds, extra_seeds, v)
     _, s = _summary_of(market, out_dir)
     ds = _features_of(market, mirror, s)
     cal, prices, _ = daily_view(ds, "price")
     by_key = {c["key"]: c for c in spec["candidates"]}
     spans = [cal[(cal >= a) & (cal <= b)] for a, b in spec["periods"]]
     actual = np.concatenate([prices[cal.get_indexer(days), :, 0] for days in spans])
-    forecast = lambda keys, seeds: _validation_forecasts(market, spec, ds, {k: by_key[k]["params"] for k in keys}, seeds,
-                                                         out_dir, jobs, progress)
+    tag = f"+{v['name']}" if v else ""  # a variant's forecasts are stored under their own names
+
+    def forecast(keys, seeds):  # {key: {seed: validation forecast}} and {key: compute s}; stored ones are read back
+        fc, sec = _validation_forecasts(market, spec, ds, {k + tag: by_key[k]["params"] for k in keys}, seeds, out_dir,
+                                        jobs, progress, v and v["settings"])
+        return {k.removesuffix(tag): f for k, f in fc.items()}, {k.removesuffix(tag): x for k, x in sec.items()}
 
     by_seed, seconds = forecast(list(by_key), spec["seeds"])
     mae_of = lambda f: round(float(np.mean(np.abs(f - actual))), 4)
@@ -484,7 +503,8 @@ def selected_configs(
     if not f.exists(): return None
     sel = json.loads(f.read_text())
     if sel["spec"] != _selection_spec(market, sel["spec"]["top"], out_dir, sel["spec"].get("hand_days", ()),
-                                      sel["spec"].get("seeds", (1,)), sel["spec"].get("extra_seeds", ())):
+                                      sel["spec"].get("seeds", (1,)), sel["spec"].get("extra_seeds", ()),
+                                      sel["spec"].get("variant")):
         raise EOError(f"{f} was made for another ranking, recalibration, candidates, seeds or data: run "
                       f"`eo bench tune --market {market} --trials 0 --select` again (or delete it to use the best k)")
     return sel
@@ -499,7 +519,8 @@ def tuned_members(
     "CNN-LSTM member settings (overrides of the benchmark's `CNN_PARAMS`, with the search's retraining interval): the configurations and seeds `select_members` chose where it ran, else the best `k` (`ranked_configs`)."
     sel = selected_configs(market, out_dir)
     if sel is not None:
-        return [{**r["params"], "seed": seed, "refit_every": sel["spec"]["refit_every"]} for r in sel["selected"]
+        net = sel["spec"].get("variant", {}).get("settings", {})  # the network variant the selection was made with
+        return [{**r["params"], **net, "seed": seed, "refit_every": sel["spec"]["refit_every"]} for r in sel["selected"]
                 for seed in sel.get("member_seeds", seeds)]
     ranked, _ = ranked_configs(market, out_dir)
     if len(ranked) < k:
@@ -557,13 +578,15 @@ def check_variant(
     ds = _features_of(market, mirror, _summary_of(market, out_dir)[1])
     cal, prices, _ = daily_view(ds, "price")
     actual = np.concatenate([prices[cal.get_indexer(cal[(cal >= a) & (cal <= b)]), :, 0] for a, b in spec["periods"]])
-    configs = {c["key"]: c["params"] for c in sel["selected"]}
-    base, _ = _validation_forecasts(market, spec, ds, configs, seeds, out_dir, jobs, progress)
+    adopted = spec.get("variant") or {"name": "", "settings": {}}  # the selection's own variant, if any, stays under the new one
+    tag = f"+{adopted['name']}" if adopted["name"] else ""
+    configs = {c["key"] + tag: c["params"] for c in sel["selected"]}
+    base, _ = _validation_forecasts(market, spec, ds, configs, seeds, out_dir, jobs, progress, adopted["settings"])
     var, sec = _validation_forecasts(market, spec, ds, {f"{k}+{name}": p for k, p in configs.items()}, seeds, out_dir,
-                                     jobs, progress, overrides)
+                                     jobs, progress, {**adopted["settings"], **overrides})
     mean = lambda by: np.mean(list(by.values()), axis=0)  # a configuration: the mean of its seeds
     mae_of = lambda f: round(float(np.mean(np.abs(f - actual))), 4)
-    entry = {"overrides": overrides, "configs": list(configs), "seeds": seeds,
+    entry = {"overrides": {**adopted["settings"], **overrides}, "configs": list(configs), "seeds": seeds,
              "mae": {"without": mae_of(np.mean([mean(b) for b in base.values()], axis=0)),
                      "with": mae_of(np.mean([mean(b) for b in var.values()], axis=0))},
              "by_config": {k: {"without": mae_of(mean(base[k])), "with": mae_of(mean(var[f"{k}+{name}"]))} for k in configs},
