@@ -408,7 +408,8 @@ def _cnn_members(
                 if "variant" in sel["spec"] else "")
              if sel else f"the {top} best of {s['trials']} configurations searched on {s['val_start']} .. {s['val_end']}"
              + (f" (ranked by {ranked_by})" if ranked_by else ""))
-    return [{**m, **settings} for m in searched], (
+    net = (sel or {}).get("spec", {}).get("variant", {}).get("settings", {})  # over the recalibration, as on validation
+    return [{**m, **settings, **net} for m in searched], (
         which + ", "
         f"{seeds_txt}, retrained every {s['refit_every']} days as in the search, with {recal}"
         + ("; CNN-LSTM-refit members: the same configurations without recalibration" if settings else "")), (
