@@ -374,6 +374,11 @@ def markdown_table(
 def _seeds_note(seeds: Sequence[int]) -> str:
     return f"seed {seeds[0]}" if len(seeds) == 1 else f"each the mean of seeds {'/'.join(map(str, seeds))}"
 
+def _without_recalibration(m: dict) -> dict:
+    "A member's settings without those of recalibration (`RECALIBRATIONS`): a network variant that fine-tunes harder leaves the refit group as it was."
+    drop = set().union(*RECALIBRATIONS.values())
+    return {k: v for k, v in m.items() if k not in drop}
+
 def _cnn_members(
     market: str,  # EPF market
     members: Sequence[dict] | None,  # explicit members, or None
@@ -413,7 +418,7 @@ def _cnn_members(
         which + ", "
         f"{seeds_txt}, retrained every {s['refit_every']} days as in the search, with {recal}"
         + ("; CNN-LSTM-refit members: the same configurations without recalibration" if settings else "")), (
-        {"CNN-LSTM-refit": searched} if settings else {})  # no recalibration: the two groups would be the same
+        {"CNN-LSTM-refit": [_without_recalibration(m) for m in searched]} if settings else {})  # no recalibration: the groups would be the same
 
 # %% ../nbs/34_benchmark.ipynb #73b7e483
 def run_benchmark(

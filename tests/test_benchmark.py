@@ -254,6 +254,12 @@ def test_cnn_members_follow_a_selection_made_for_the_current_ranking(tmp_path):
     members, note, groups = bm._cnn_members("NP", None, tmp_path, 4, (1, 2))  # the selection's variant in every member
     assert [m["price_lags"] for m in members + groups["CNN-LSTM-refit"]] == [[1, 2, 3, 7]] * 4
     assert "each with the network variant 'lags' (price_lags=[1, 2, 3, 7]; validation MAE 2.400 against 2.500 without)" in note
+    variant = {"name": "ft-2ep", "settings": {"finetune_epochs": 2}, "mae": {"with": 2.4, "without": 2.5}}
+    spec = tuning._selection_spec("NP", 2, tmp_path, hand_days=(364,), seeds=(1, 2), variant=variant)
+    (tmp_path / "NP.selection.json").write_text(json.dumps({"spec": spec, "selected": [spec["candidates"][0]]}))
+    members, note, groups = bm._cnn_members("NP", None, tmp_path, 4, (1, 2))  # a fine-tuning variant: not in the refit group
+    assert [(m["finetune_epochs"], m["update_every"]) for m in members] == [(2, 1)] * 2
+    assert groups["CNN-LSTM-refit"] == [{"hidden": 4, "epochs": 1, "seed": s, "refit_every": 56} for s in (1, 2)]
 
 
 def test_hand_set_members_keep_their_own_names():
