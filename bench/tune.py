@@ -65,7 +65,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
     from electricity_optimizer.config import EOError
     from electricity_optimizer.tuning import (check_variant, compare_recalibrations, parse_variant, parse_whole,
-                                              score_windows, select_members, tune_cnn_lstm)
+                                              score_windows, select_members, tune_cnn_lstm, variant_line)
 
     mirror = a.mirror or os.environ.get("EO_DATA_MIRROR")
     if mirror is None and (ROOT.parent / "shared" / "data" / "epf").is_dir():
@@ -110,8 +110,7 @@ def main(argv=None) -> int:
             print("seeds of the chosen configurations: " + ", ".join(f"{k} MAE {v:.3f}" for k, v in sel["seed_check"]["mae"].items())
                   + f"; members use seeds {'/'.join(map(str, sel['member_seeds']))}")
     for n, v in checks.items():
-        print(f"variant {n}: validation MAE {v['mae']['with']:.3f} with, {v['mae']['without']:.3f} without ("
-              + ", ".join(f"trial {k} {m['with']:.3f}/{m['without']:.3f}" for k, m in v["by_config"].items()) + ")")
+        print(variant_line(n, v))
     return 0
 
 

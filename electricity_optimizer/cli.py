@@ -148,7 +148,7 @@ def bench_tune(
 ):
     "Search the CNN-LSTM settings of a market on the year before its test period (Optuna; resumable)."
     from electricity_optimizer.tuning import (check_variant, compare_recalibrations, parse_variant, parse_whole,
-                                              score_windows, select_members, tune_cnn_lstm)
+                                              score_windows, select_members, tune_cnn_lstm, variant_line)
     p, days = _bench_params(market, params), parse_whole(hand_days, "--hand-days")
     more = parse_whole(extra_seeds, "--extra-seeds", "seeds", "3,4")
     variants = [parse_variant(v) for v in variant or []]  # refused before any search runs
@@ -177,8 +177,7 @@ def bench_tune(
                        + f"; members use seeds {'/'.join(map(str, sel['member_seeds']))}")
     for name, settings in variants:
         v = check_variant(market, name, settings, mirror=p.data.mirror, jobs=jobs, progress=sys.stderr.isatty())
-        typer.echo(f"variant {name}: validation MAE {v['mae']['with']:.3f} with, {v['mae']['without']:.3f} without ("
-                   + ", ".join(f"{k} {m['with']:.3f}/{m['without']:.3f}" for k, m in v["by_config"].items()) + ")")
+        typer.echo(variant_line(name, v))
 
 # %% ../nbs/90_cli.ipynb #f55cae46
 @app.command()

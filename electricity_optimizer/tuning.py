@@ -22,7 +22,7 @@ from .storage import write_json
 # %% auto #0
 __all__ = ['SEARCH_SPACE', 'BASELINE', 'RECALIBRATIONS', 'validation_days', 'suggest', 'validation_mae', 'tune_cnn_lstm',
            'score_windows', 'ranked_configs', 'compare_recalibrations', 'chosen_recalibration', 'parse_whole',
-           'select_members', 'selected_configs', 'tuned_members', 'parse_variant', 'check_variant']
+           'select_members', 'selected_configs', 'tuned_members', 'parse_variant', 'check_variant', 'variant_line']
 
 # %% ../nbs/35_tuning.ipynb #28f7f11b
 def validation_days(
@@ -423,6 +423,16 @@ def _adopted_variant(market: str, out_dir: Path, name: str) -> dict:
                       f"{v['mae']['with']} with): select without it")
     return {"name": name, "settings": v["overrides"], "mae": v["mae"]}
 
+def _validation_actual(ds: xr.Dataset, periods: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    "The actual prices of the validation periods (day x hour, in the order of `_validation_forecasts`) and the periods' first rows (with the end)."
+    cal, prices, _ = daily_view(ds, "price")
+    spans = [cal[(cal >= a) & (cal <= b)] for a, b in periods]
+    return np.concatenate([prices[cal.get_indexer(days), :, 0] for days in spans]), np.cumsum([0] + [len(d) for d in spans])
+
+def _mae(f: np.ndarray, actual: np.ndarray) -> float:
+    "MAE rounded as the summaries store it."
+    return round(float(np.mean(np.abs(f - actual))), 4)
+
 def _greedy(forecasts: dict[str, np.ndarray], actual: np.ndarray) -> list[dict]:
     "Forward selection steps: members and the MAE of their mean forecast, starting from the best single (finite) forecast; a last step without `members` records the additions that did not help."
     forecasts = {n: f for n, f in forecasts.items() if np.isfinite(f).all()}  # a diverged network is no candidate
@@ -459,10 +469,8 @@ def select_members(
     spec = _selection_spec(market, top, out_dir, hand_days, seeds, extra_seeds, v)
     _, s = _summary_of(market, out_dir)
     ds = _features_of(market, mirror, s)
-    cal, prices, _ = daily_view(ds, "price")
     by_key = {c["key"]: c for c in spec["candidates"]}
-    spans = [cal[(cal >= a) & (cal <= b)] for a, b in spec["periods"]]
-    actual = np.concatenate([prices[cal.get_indexer(days), :, 0] for days in spans])
+    actual, bounds = _validation_actual(ds, spec["periods"])
     tag = f"+{v['name']}" if v else ""  # a variant's forecasts are stored under their own names
 
     def forecast(keys, seeds):  # {key: {seed: validation forecast}} and {key: compute s}; stored ones are read back
@@ -471,12 +479,11 @@ def select_members(
         return {k.removesuffix(tag): f for k, f in fc.items()}, {k.removesuffix(tag): x for k, x in sec.items()}
 
     by_seed, seconds = forecast(list(by_key), spec["seeds"])
-    mae_of = lambda f: round(float(np.mean(np.abs(f - actual))), 4)
+    mae_of = lambda f: _mae(f, actual)
     forecasts = {k: np.mean(list(v.values()), axis=0) for k, v in by_seed.items()}
     steps = _greedy(forecasts, actual)
     chosen = [st for st in steps if "members" in st][-1]["members"]
-    bounds = np.cumsum([0] + [len(d) for d in spans])
-    mae = {str(n): {"mean": mae_of(f), **{a: round(float(np.mean(np.abs(f[o:e] - actual[o:e]))), 4)
+    mae = {str(n): {"mean": mae_of(f), **{a: _mae(f[o:e], actual[o:e])
                                           for (a, _), o, e in zip(spec["periods"], bounds, bounds[1:])}}
            for n, f in forecasts.items()}
     result = {"market": market, "spec": spec, "mae": mae,
@@ -576,8 +583,7 @@ def check_variant(
         raise EOError(f"no ensemble chosen for {market}: run `eo bench tune --market {market} --trials 0 --select` first")
     spec, seeds = sel["spec"], sel["spec"]["seeds"]
     ds = _features_of(market, mirror, _summary_of(market, out_dir)[1])
-    cal, prices, _ = daily_view(ds, "price")
-    actual = np.concatenate([prices[cal.get_indexer(cal[(cal >= a) & (cal <= b)]), :, 0] for a, b in spec["periods"]])
+    actual, _ = _validation_actual(ds, spec["periods"])
     adopted = spec.get("variant") or {"name": "", "settings": {}}  # the selection's own variant, if any, stays under the new one
     tag = f"+{adopted['name']}" if adopted["name"] else ""
     configs = {c["key"] + tag: c["params"] for c in sel["selected"]}
@@ -585,7 +591,7 @@ def check_variant(
     var, sec = _validation_forecasts(market, spec, ds, {f"{k}+{name}": p for k, p in configs.items()}, seeds, out_dir,
                                      jobs, progress, {**adopted["settings"], **overrides})
     mean = lambda by: np.mean(list(by.values()), axis=0)  # a configuration: the mean of its seeds
-    mae_of = lambda f: round(float(np.mean(np.abs(f - actual))), 4)
+    mae_of = lambda f: _mae(f, actual)
     entry = {"overrides": {**adopted["settings"], **overrides}, "configs": list(configs), "seeds": seeds,
              "mae": {"without": mae_of(np.mean([mean(b) for b in base.values()], axis=0)),
                      "with": mae_of(np.mean([mean(b) for b in var.values()], axis=0))},
@@ -596,3 +602,8 @@ def check_variant(
     done["variants"][name] = entry
     write_json(done, f)
     return entry
+
+def variant_line(name: str, entry: dict) -> str:
+    "One line on a checked variant (`check_variant`), as the command lines print it."
+    return (f"variant {name}: validation MAE {entry['mae']['with']:.3f} with, {entry['mae']['without']:.3f} without ("
+            + ", ".join(f"trial {k} {m['with']:.3f}/{m['without']:.3f}" for k, m in entry["by_config"].items()) + ")")
