@@ -65,7 +65,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
     from electricity_optimizer.config import EOError
     from electricity_optimizer.tuning import (check_variant, compare_recalibrations, parse_variant, parse_whole,
-                                              score_windows, select_members, tune_cnn_lstm, variant_line)
+                                              score_windows, select_members, tune_cnn_lstm, variant_line, combination_line)
 
     mirror = a.mirror or os.environ.get("EO_DATA_MIRROR")
     if mirror is None and (ROOT.parent / "shared" / "data" / "epf").is_dir():
@@ -109,6 +109,7 @@ def main(argv=None) -> int:
         if "seed_check" in sel:
             print("seeds of the chosen configurations: " + ", ".join(f"{k} MAE {v:.3f}" for k, v in sel["seed_check"]["mae"].items())
                   + f"; members use seeds {'/'.join(map(str, sel['member_seeds']))}")
+        print(combination_line(sel))
     for n, v in checks.items():
         print(variant_line(n, v))
     return 0

@@ -304,6 +304,7 @@ def _forecast_in_pool(ds, models, days, caches, jobs, progress, blas_threads):
 def add_ensembles(
     preds: dict[str, np.ndarray],  # name -> (day, 24) forecasts
     actual: np.ndarray,  # (day, 24) prices
+    methods: dict[str, str] | None = None,  # ensemble -> 'mean' or 'median', over `ENSEMBLES`
 ) -> dict[str, np.ndarray]:
     "`preds` with LEAR_ens, CNN-LSTM_ens and hybrid_w added where their members exist."
     out = dict(preds)
@@ -311,6 +312,7 @@ def add_ensembles(
         members = {k: v for k, v in preds.items() if k.startswith(prefix)}
         if members:
             f = np.stack(list(members.values()))
+            how = (methods or {}).get(ens, how)
             out[ens] = np.where(np.isfinite(f).all(axis=0), combine(members, method=how), np.nan)  # only days all cover
     hyb = {k: out[k] for k in ("LEAR_ens", "CNN-LSTM_ens", "ARX") if k in out}
     if len(hyb) >= 2: out["hybrid_w"] = combine(hyb, actual, "inverse_mae", window=28)
@@ -379,6 +381,14 @@ def _without_recalibration(m: dict) -> dict:
     drop = set().union(*RECALIBRATIONS.values())
     return {k: v for k, v in m.items() if k not in drop}
 
+def _combination_of(
+    market: str,  # EPF market
+    tuning_dir: Path,  # where the search summaries are
+) -> str:
+    "How the tuned CNN-LSTM members are combined: the rule their selection chose on validation (`select_members`), else their mean."
+    if not (tuning_dir / f"{market}.json").exists(): return "mean"
+    return ((selected_configs(market, tuning_dir) or {}).get("combination") or {}).get("method", "mean")
+
 def _cnn_members(
     market: str,  # EPF market
     members: Sequence[dict] | None,  # explicit members, or None
@@ -398,6 +408,7 @@ def _cnn_members(
         f" ({', '.join(f'{k}={v}' for k, v in settings.items())})" if settings else "")
     sel = selected_configs(market, tuning_dir)
     check = (sel or {}).get("seed_check")
+    cmb = (sel or {}).get("combination")
     seeds_txt = f"seeds {'/'.join(map(str, dict.fromkeys(m['seed'] for m in searched)))}" + (
         f" (chosen on validation: MAE {', '.join(f'{v:.3f} with seeds {k}' for k, v in check['mae'].items())})" if check else "")
     which = (f"the configurations of trials {'/'.join(str(r.get('key', r['number'])) for r in sel['selected'])}"
@@ -417,6 +428,8 @@ def _cnn_members(
     return [{**m, **settings, **net} for m in searched], (
         which + ", "
         f"{seeds_txt}, retrained every {s['refit_every']} days as in the search, with {recal}"
+        + (f"; combined by their median (chosen on validation: MAE {cmb['mae']['median']:.3f}, "
+           f"{cmb['mae']['mean']:.3f} for their mean)" if cmb and cmb["method"] == "median" else "")
         + ("; CNN-LSTM-refit members: the same configurations without recalibration" if settings else "")), (
         {"CNN-LSTM-refit": [_without_recalibration(m) for m in searched]} if settings else {})  # no recalibration: the groups would be the same
 
@@ -454,6 +467,7 @@ def run_benchmark(
     days = period[:max_days] if max_days else period
     names = list(models)
     out_dir = Path(out_dir)
+    how = "mean" if cnn_members is not None else _combination_of(market, Path(tuning_dir or out_dir / "tuning"))
     cnn_members, members_note, groups = _cnn_members(market, cnn_members, Path(tuning_dir or out_dir / "tuning"), cnn_top,
                                                      cnn_seeds)
     names = [n for n in names if n != "CNN-LSTM-refit" or groups]  # without a search there is no such group
@@ -463,14 +477,14 @@ def run_benchmark(
         preds, seconds = forecast_models(ds, ms, days, out_dir / "cache" / market, resume, progress, compute, jobs,
                                          blas_threads)
     actual = daily_view(ds)[1][-len(period):][: len(days), :, 0]
-    preds = add_ensembles(preds, actual)
+    preds = add_ensembles(preds, actual, {"CNN-LSTM_ens": how})
     metrics, dm = score(preds, actual)
     full = all(m["days"] == len(period) for m in metrics.values())
     result = {"market": market, "test_days": len(days), "test_period_days": len(period), "complete": full,
               "test_start": str(days[0].date()), "test_end": str(days[-1].date()),
               "protocol": PROTOCOL.format(test_days=len(period), windows="/".join(map(str, windows)), refit=cnn_refit_every,
                                           members=members_note),
-              "cnn_members": [{**CNN_PARAMS, **(cnn_params or {}), **m} for m in cnn_members],
+              "cnn_members": [{**CNN_PARAMS, **(cnn_params or {}), **m} for m in cnn_members], "cnn_combination": how,
               "device": _device(ms, jobs) if compute else _previous(out_dir / f"forecast_{market}.json", "device", _device(ms)),
               "wall_s": round(sum(seconds.values()), 1), "this_run_s": round(time.perf_counter() - t0, 1),
               "compute_s": {k: round(v, 1) for k, v in seconds.items()}, "models": metrics,

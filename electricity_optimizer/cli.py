@@ -148,7 +148,8 @@ def bench_tune(
 ):
     "Search the CNN-LSTM settings of a market on the year before its test period (Optuna; resumable)."
     from electricity_optimizer.tuning import (check_variant, compare_recalibrations, parse_variant, parse_whole,
-                                              score_windows, select_members, tune_cnn_lstm, variant_line)
+                                              score_windows, select_members, tune_cnn_lstm, variant_line,
+                                              combination_line)
     p, days = _bench_params(market, params), parse_whole(hand_days, "--hand-days")
     more = parse_whole(extra_seeds, "--extra-seeds", "seeds", "3,4")
     variants = [parse_variant(v) for v in variant or []]  # refused before any search runs
@@ -175,6 +176,7 @@ def bench_tune(
         if "seed_check" in sel:
             typer.echo("seeds: " + ", ".join(f"{k} {v:.3f}" for k, v in sel["seed_check"]["mae"].items())
                        + f"; members use seeds {'/'.join(map(str, sel['member_seeds']))}")
+        typer.echo(combination_line(sel))
     for name, settings in variants:
         v = check_variant(market, name, settings, mirror=p.data.mirror, jobs=jobs, progress=sys.stderr.isatty())
         typer.echo(variant_line(name, v))

@@ -73,12 +73,16 @@ class ARX(DayAheadModel):
 def combine(
     forecasts: Mapping[str, np.ndarray],  # name -> (day, 24) forecasts, aligned
     actual: np.ndarray | None = None,  # (day, 24) prices, needed for 'inverse_mae'
-    method: str = "mean",  # 'mean' or 'inverse_mae'
+    method: str = "mean",  # 'mean', 'median' or 'inverse_mae'
     window: int = 28,  # days of past error for 'inverse_mae'
 ) -> np.ndarray:
     "Combined (day, 24) forecast."
     F = np.stack([np.asarray(f, dtype=float) for f in forecasts.values()])  # (model, day, 24)
     ok = np.isfinite(F)
+    if method == "median":
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a day no member covers stays NaN
+            return np.nanmedian(F, axis=0)
     if method == "mean":
         w = np.ones(F.shape[:2])
     elif method == "inverse_mae":
@@ -91,7 +95,7 @@ def combine(
         w = np.where((n[:, i] - n[:, lo]) > 0, 1 / np.maximum(past, 1e-9), np.nan)
         w = np.where(np.isnan(w).any(axis=0, keepdims=True), 1.0, w)  # no history yet: equal weights
     else:
-        raise ValueError(f"method must be 'mean' or 'inverse_mae', not {method!r}")
+        raise ValueError(f"method must be 'mean', 'median' or 'inverse_mae', not {method!r}")
     W = np.where(ok, w[:, :, None], 0.0)
     out = (np.where(ok, F, 0.0) * W).sum(axis=0) / W.sum(axis=0)
     return np.where(W.sum(axis=0) > 0, out, np.nan)

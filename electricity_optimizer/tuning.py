@@ -17,12 +17,14 @@ import xarray as xr
 from .config import EOError
 from .forecast import daily_view, process_pool
 from .lear import _ds_key
+from .stats_models import combine
 from .storage import write_json
 
 # %% auto #0
 __all__ = ['SEARCH_SPACE', 'BASELINE', 'RECALIBRATIONS', 'validation_days', 'suggest', 'validation_mae', 'tune_cnn_lstm',
            'score_windows', 'ranked_configs', 'compare_recalibrations', 'chosen_recalibration', 'parse_whole',
-           'select_members', 'selected_configs', 'tuned_members', 'parse_variant', 'check_variant', 'variant_line']
+           'combination_line', 'select_members', 'selected_configs', 'tuned_members', 'parse_variant', 'check_variant',
+           'variant_line']
 
 # %% ../nbs/35_tuning.ipynb #28f7f11b
 def validation_days(
@@ -433,6 +435,23 @@ def _mae(f: np.ndarray, actual: np.ndarray) -> float:
     "MAE rounded as the summaries store it."
     return round(float(np.mean(np.abs(f - actual))), 4)
 
+def _combination(
+    members: Sequence[np.ndarray],  # (day, 24) validation forecasts of the ensemble's members
+    actual: np.ndarray,  # (day, 24) prices
+) -> dict:
+    "The validation MAE of the members' mean and median forecasts and the rule with the lower one (the mean on a tie)."
+    mae = {how: _mae(combine(dict(enumerate(members)), method=how), actual) for how in ("mean", "median")}
+    return {"mae": mae, "method": "median" if mae["median"] < mae["mean"] else "mean"}
+
+def combination_line(
+    sel: dict,  # a selection (`select_members`)
+) -> str:
+    "One line on how the selection's members are combined, for the command lines."
+    c = sel.get("combination")
+    if not c: return "members combined by their mean (no combination check in this selection)"
+    return (f"members combined by their {c['method']}: validation MAE "
+            + ", ".join(f"{k} {v:.3f}" for k, v in c["mae"].items()))
+
 def _greedy(forecasts: dict[str, np.ndarray], actual: np.ndarray) -> list[dict]:
     "Forward selection steps: members and the MAE of their mean forecast, starting from the best single (finite) forecast; a last step without `members` records the additions that did not help."
     forecasts = {n: f for n, f in forecasts.items() if np.isfinite(f).all()}  # a diverged network is no candidate
@@ -463,7 +482,7 @@ def select_members(
     extra_seeds: Sequence[int] = (3, 4),  # further seeds of the chosen configurations, kept where they lower the validation MAE
     variant: str | None = None,  # a network change (`check_variant`) that lowered the validation MAE, applied to every candidate
 ) -> dict:
-    "Forecast the validation periods with each candidate configuration and seed, choose the ensemble's configurations greedily, then its seeds per configuration."
+    "Forecast the validation periods with each candidate configuration and seed, choose the ensemble's configurations greedily, then its seeds per configuration, then how its members are combined."
     out_dir = Path(out_dir)
     v = _adopted_variant(market, out_dir, variant) if variant else None
     spec = _selection_spec(market, top, out_dir, hand_days, seeds, extra_seeds, v)
@@ -490,6 +509,7 @@ def select_members(
               "mae_by_seed": {k: {str(sd): mae_of(f) for sd, f in v.items()} for k, v in by_seed.items()},
               "seconds": {k: round(v, 1) for k, v in seconds.items()},
               "steps": steps, "selected": [by_key[n] for n in chosen], "member_seeds": spec["seeds"]}
+    final = by_seed
     if spec.get("extra_seeds"):  # more seeds of the chosen configurations: kept where their ensemble is more accurate
         two, all_ = spec["seeds"], spec["seeds"] + spec["extra_seeds"]
         more, more_s = forecast(chosen, all_)  # seeds 1 and 2 are read back
@@ -497,6 +517,8 @@ def select_members(
         result["seed_check"] = {"mae": {"/".join(map(str, sds)): ens(sds) for sds in (two, all_)},
                                 "seconds": {k: round(more_s[k] - seconds[k], 1) for k in chosen}}
         if ens(all_) < ens(two): result["member_seeds"] = all_
+        final = more
+    result["combination"] = _combination([final[k][sd] for k in chosen for sd in result["member_seeds"]], actual)
     write_json(result, out_dir / f"{market}.selection.json")
     return result
 

@@ -260,6 +260,21 @@ def test_cnn_members_follow_a_selection_made_for_the_current_ranking(tmp_path):
     members, note, groups = bm._cnn_members("NP", None, tmp_path, 4, (1, 2))  # a fine-tuning variant: not in the refit group
     assert [(m["finetune_epochs"], m["update_every"]) for m in members] == [(2, 1)] * 2
     assert groups["CNN-LSTM-refit"] == [{"hidden": 4, "epochs": 1, "seed": s, "refit_every": 56} for s in (1, 2)]
+    assert bm._combination_of("NP", tmp_path) == "mean" and "median" not in note  # a selection without the check: the mean
+    (tmp_path / "NP.selection.json").write_text(json.dumps({"spec": spec, "selected": [spec["candidates"][0]],
+                                                            "combination": {"mae": {"mean": 2.5, "median": 2.4}, "method": "median"}}))
+    members, note, groups = bm._cnn_members("NP", None, tmp_path, 4, (1, 2))
+    assert bm._combination_of("NP", tmp_path) == "median" and bm._combination_of("DE", tmp_path) == "mean"
+    assert "; combined by their median (chosen on validation: MAE 2.400, 2.500 for their mean)" in note
+
+
+def test_an_ensemble_can_be_the_median_of_its_members():
+    y = np.zeros((2, 24))
+    preds = {"naive_weekly": y + 5, **{f"CNN-LSTM_{k}": y + v for k, v in ((1, 1.0), (2, 2.0), (3, 9.0))},
+             **{f"CNN-LSTM-refit_{k}": y + v for k, v in ((1, 1.0), (2, 2.0), (3, 9.0))}}
+    out = bm.add_ensembles(preds, y, {"CNN-LSTM_ens": "median"})
+    assert (out["CNN-LSTM_ens"] == 2.0).all() and (out["CNN-LSTM-refit_ens"] == 4.0).all()  # the others keep the mean
+    assert (bm.add_ensembles(preds, y)["CNN-LSTM_ens"] == 4.0).all()
 
 
 def test_hand_set_members_keep_their_own_names():
