@@ -438,10 +438,15 @@ def _mae(f: np.ndarray, actual: np.ndarray) -> float:
 def _combination(
     members: Sequence[np.ndarray],  # (day, 24) validation forecasts of the ensemble's members
     actual: np.ndarray,  # (day, 24) prices
+    alpha: float = 0.05,  # the median replaces the mean only where it is significantly more accurate at this level
 ) -> dict:
-    "The validation MAE of the members' mean and median forecasts and the rule with the lower one (the mean on a tie)."
-    mae = {how: _mae(combine(dict(enumerate(members)), method=how), actual) for how in ("mean", "median")}
-    return {"mae": mae, "method": "median" if mae["median"] < mae["mean"] else "mean"}
+    "The validation MAE of the members' mean and median forecasts, the DM p-value that the median is more accurate, and the rule: the median where that p-value is below `alpha`, else the mean."
+    from electricity_optimizer.benchmark import dm_test
+    f = {how: combine(dict(enumerate(members)), method=how) for how in ("mean", "median")}
+    p = float(dm_test(actual, f["mean"], f["median"]))
+    p = round(p, 4) if np.isfinite(p) else None  # too few days to test
+    return {"mae": {k: _mae(v, actual) for k, v in f.items()}, "p_median_better": p, "alpha": alpha,
+            "method": "median" if p is not None and p < alpha else "mean"}
 
 def combination_line(
     sel: dict,  # a selection (`select_members`)
@@ -449,8 +454,10 @@ def combination_line(
     "One line on how the selection's members are combined, for the command lines."
     c = sel.get("combination")
     if not c: return "members combined by their mean (no combination check in this selection)"
+    p = "n/a" if c.get("p_median_better") is None else f"{c['p_median_better']:.3f}"
     return (f"members combined by their {c['method']}: validation MAE "
-            + ", ".join(f"{k} {v:.3f}" for k, v in c["mae"].items()))
+            + ", ".join(f"{k} {v:.3f}" for k, v in c["mae"].items())
+            + f" (DM p = {p} that the median is more accurate; it replaces the mean below {c.get('alpha', 0.05)})")
 
 def _greedy(forecasts: dict[str, np.ndarray], actual: np.ndarray) -> list[dict]:
     "Forward selection steps: members and the MAE of their mean forecast, starting from the best single (finite) forecast; a last step without `members` records the additions that did not help."
