@@ -428,6 +428,8 @@ def _cnn_members(
     return [{**m, **settings, **net} for m in searched], (
         which + ", "
         f"{seeds_txt}, retrained every {s['refit_every']} days as in the search, with {recal}"
+        + (f" (the variant's {', '.join(f'{k}={net[k]}' for k in net if k in settings)} in its place)"
+           if set(net) & set(settings) else "")
         + (f"; combined by their median (chosen on validation: MAE {cmb['mae']['median']:.3f}, "
            f"{cmb['mae']['mean']:.3f} for their mean)" if cmb and cmb["method"] == "median" else "")
         + ("; CNN-LSTM-refit members: the same configurations without recalibration" if settings else "")), (

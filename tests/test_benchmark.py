@@ -259,6 +259,14 @@ def test_cnn_members_follow_a_selection_made_for_the_current_ranking(tmp_path):
     (tmp_path / "NP.selection.json").write_text(json.dumps({"spec": spec, "selected": [spec["candidates"][0]]}))
     members, note, groups = bm._cnn_members("NP", None, tmp_path, 4, (1, 2))  # a fine-tuning variant: not in the refit group
     assert [(m["finetune_epochs"], m["update_every"]) for m in members] == [(2, 1)] * 2
+    assert "chosen on the validation days (update_every=1);" in note  # the variant replaces none of its settings
+    (tmp_path / "NP.recalibration.json").write_text(json.dumps({"choice": "finetune", "complete": True, "spec": {"trial": 0},
+                                                                "settings": {"update_every": 1, "finetune_epochs": 1}}))
+    spec = tuning._selection_spec("NP", 2, tmp_path, hand_days=(364,), seeds=(1, 2), variant=variant)
+    (tmp_path / "NP.selection.json").write_text(json.dumps({"spec": spec, "selected": [spec["candidates"][0]]}))
+    members, note, _ = bm._cnn_members("NP", None, tmp_path, 4, (1, 2))
+    assert [m["finetune_epochs"] for m in members] == [2, 2]
+    assert "(update_every=1, finetune_epochs=1) (the variant's finetune_epochs=2 in its place);" in note
     assert groups["CNN-LSTM-refit"] == [{"hidden": 4, "epochs": 1, "seed": s, "refit_every": 56} for s in (1, 2)]
     assert bm._combination_of("NP", tmp_path) == "mean" and "median" not in note  # a selection without the check: the mean
     (tmp_path / "NP.selection.json").write_text(json.dumps({"spec": spec, "selected": [spec["candidates"][0]],
