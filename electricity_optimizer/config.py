@@ -13,10 +13,10 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 # %% auto #0
-__all__ = ['SourceName', 'HHMM', 'EOError', 'ConfigError', 'DataParams', 'HttpParams', 'RateLimit', 'PricesParams',
-           'QualityParams', 'CNNLSTMParams', 'TrainParams', 'ForecastParams', 'ApplianceParams', 'EVParams',
-           'BatteryParams', 'HeatPumpParams', 'OptimizeParams', 'HouseholdParams', 'SwitchParams', 'TrackingParams',
-           'ReportParams', 'Params', 'load_params', 'secret']
+__all__ = ['SourceName', 'ForecastModel', 'HHMM', 'EOError', 'ConfigError', 'DataParams', 'HttpParams', 'RateLimit',
+           'PricesParams', 'QualityParams', 'CNNLSTMParams', 'TrainParams', 'ForecastParams', 'ApplianceParams',
+           'EVParams', 'BatteryParams', 'HeatPumpParams', 'OptimizeParams', 'HouseholdParams', 'SwitchParams',
+           'TrackingParams', 'ReportParams', 'Params', 'load_params', 'secret']
 
 # %% ../nbs/00_config.ipynb #8bbd62e8
 class EOError(Exception):
@@ -85,6 +85,15 @@ class QualityParams(_Section):
     max_gap_intervals: int = Field(0, ge=0)  # missing intervals tolerated before the stage fails
 
 # %% ../nbs/00_config.ipynb #307a9864
+def _model_name(v: str) -> str:
+    import re
+    m = re.fullmatch(r"lear_(\d+)", str(v))
+    if v in ("naive_daily", "naive_weekly", "cnn_lstm") or (m and 14 <= int(m.group(1)) <= 3650): return v
+    raise ValueError("expected naive_daily, naive_weekly, cnn_lstm or lear_<days> (the lasso autoregression recalibrated "
+                     "every day on the <days> days before it, 14 to 3650; e.g. lear_84)")
+
+ForecastModel = Annotated[str, AfterValidator(_model_name)]  # a forecaster the pipeline knows
+
 class CNNLSTMParams(_Section):
     epochs: int = Field(5, ge=1, le=500)  # passes over the training windows
     hidden: int = Field(32, ge=4, le=1024)  # LSTM hidden size
@@ -99,11 +108,11 @@ class TrainParams(_Section):
     test_days: int = Field(28, ge=2)  # last days of the data forecast out of sample
     seed: int = 42  # random seed for reproducible training
     num_threads: int = Field(1, ge=1, le=64)  # torch CPU threads
-    models: list[Literal["naive_daily", "naive_weekly", "cnn_lstm"]] = ["naive_daily", "naive_weekly", "cnn_lstm"]  # models to fit
+    models: list[ForecastModel] = ["naive_daily", "naive_weekly", "cnn_lstm"]  # models to fit (`ForecastModel`)
     cnn_lstm: CNNLSTMParams = CNNLSTMParams()
 
 class ForecastParams(_Section):
-    model_for_optimization: Literal["naive_daily", "naive_weekly", "cnn_lstm"] = "cnn_lstm"  # forecast the optimizer plans on
+    model_for_optimization: ForecastModel = "cnn_lstm"  # forecast the optimizer plans on (one of train.models)
 
 # %% ../nbs/00_config.ipynb #286d6333
 def _hhmm(v: str) -> str:
@@ -244,6 +253,10 @@ class Params(_Section):
     def _windows(self):
         if self.train.cnn_lstm.val_days >= self.train.train_days:
             raise ValueError(f"train.cnn_lstm.val_days = {self.train.cnn_lstm.val_days} must be smaller than train.train_days = {self.train.train_days}")
+        for m in self.train.models:
+            if m.startswith("lear_") and int(m[5:]) > self.train.train_days:
+                raise ValueError(f"train.models: {m} calibrates on {m[5:]} days but train.train_days = {self.train.train_days}: "
+                                 f"use a window of at most {self.train.train_days} days or raise train.train_days")
         return self
 
 # %% ../nbs/00_config.ipynb #33c45344

@@ -229,16 +229,21 @@ def _production_cnn_lstm(p: Params, paths: Paths):
 
 def run_forecast(p: Params, paths: Paths = Paths()) -> dict:
     "Forecast every test day with every model; metrics to `metrics/forecast.json`."
-    from electricity_optimizer.cnn_lstm import CNNLSTMModel
+    import xarray as xr
     from electricity_optimizer.forecast import SeasonalNaive, evaluate, forecast_dataset
+    from electricity_optimizer.lear import LEAR
     ds = _open_features(paths)
     _, test = split_days(ds, p)
-    models, forecaster = {}, None
+    fixed, daily, forecaster = {}, {}, None  # models used as they are; models recalibrated before every day
     for name in p.train.models:
         if name == "cnn_lstm":
-            models[name], forecaster = _production_cnn_lstm(p, paths)
-        else: models[name] = SeasonalNaive(period=name.removeprefix("naive_"))
-    fc = forecast_dataset(models, ds, test, fit=False)
+            fixed[name], forecaster = _production_cnn_lstm(p, paths)
+        elif name.startswith("lear_"): daily[name] = LEAR(int(name.removeprefix("lear_")))
+        else: fixed[name] = SeasonalNaive(period=name.removeprefix("naive_"))
+    parts = ([forecast_dataset(fixed, ds, test, fit=False, progress=_progress())] if fixed else []) + (
+        [forecast_dataset(daily, ds, test, refit_every=1, progress=_progress())] if daily else [])
+    pf = xr.concat([f["price_forecast"] for f in parts], dim="model").sel(model=list(p.train.models))
+    fc = xr.Dataset({"price_forecast": pf, "price": parts[0]["price"]}, attrs=parts[0].attrs)
     write_netcdf(fc, paths.forecast)
     scores = evaluate(fc)
     metrics = {"market": p.data.market, "test_days": len(test), "test_start": str(test[0].date()),

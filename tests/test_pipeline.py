@@ -23,10 +23,25 @@ def test_second_repro_does_nothing(repro_repo):
 def test_forecast_metrics_are_measured(repro_repo):
     m = json.loads((repro_repo["repo"] / "metrics/forecast.json").read_text())
     assert m["test_days"] == 7 and m["market"] == "DE"
-    assert set(m["models"]) == {"naive_daily", "naive_weekly", "cnn_lstm"}
+    assert set(m["models"]) == {"naive_daily", "naive_weekly", "cnn_lstm", "lear_84"}
     for name, s in m["models"].items():
         assert 0 < s["MAE"] < 100 and 0 < s["sMAPE"] < 200, (name, s)
     assert m["models"]["naive_weekly"]["rMAE"] == pytest.approx(1.0)
+    assert m["models"]["lear_84"]["rMAE"] < 1  # the lasso beats last week's prices
+
+
+def test_lear_in_the_pipeline_is_recalibrated_before_every_day(repro_repo):
+    import numpy as np
+    import xarray as xr
+    from electricity_optimizer.lear import LEAR
+    repo = repro_repo["repo"]
+    m = json.loads((repo / "metrics/forecast.json").read_text())
+    with xr.open_dataset(repo / "data/features/features.nc") as ds: ds = ds.load()
+    with xr.open_dataset(repo / "data/forecasts/forecast.nc") as fc: fc = fc.load()
+    first, last = pd.Timestamp(m["test_start"]), pd.Timestamp(m["test_end"])
+    got = fc["price_forecast"].sel(model="lear_84").isel(zone=0).values[-24:]
+    np.testing.assert_allclose(got, LEAR(84).fit(ds, until=last).predict_days(ds, [last])[0])  # on the days up to the one before
+    assert not np.allclose(got, LEAR(84).fit(ds, until=first).predict_days(ds, [last])[0])  # not once before the test period
 
 
 def test_savings_are_consistent(repro_repo):
