@@ -108,7 +108,7 @@ class TrainParams(_Section):
     test_days: int = Field(28, ge=2)  # last days of the data forecast out of sample
     seed: int = 42  # random seed for reproducible training
     num_threads: int = Field(1, ge=1, le=64)  # torch CPU threads
-    models: list[ForecastModel] = ["naive_daily", "naive_weekly", "cnn_lstm"]  # models to fit (`ForecastModel`)
+    models: list[ForecastModel] = Field(["naive_daily", "naive_weekly", "cnn_lstm"], min_length=1)  # models to fit (`ForecastModel`)
     cnn_lstm: CNNLSTMParams = CNNLSTMParams()
 
 class ForecastParams(_Section):
@@ -254,6 +254,8 @@ class Params(_Section):
         if self.train.cnn_lstm.val_days >= self.train.train_days:
             raise ValueError(f"train.cnn_lstm.val_days = {self.train.cnn_lstm.val_days} must be smaller than train.train_days = {self.train.train_days}")
         for m in self.train.models:
+            if self.train.models.count(m) > 1:
+                raise ValueError(f"train.models lists {m} {self.train.models.count(m)} times: list each model once")
             if m.startswith("lear_") and int(m[5:]) > self.train.train_days:
                 raise ValueError(f"train.models: {m} calibrates on {m[5:]} days but train.train_days = {self.train.train_days}: "
                                  f"use a window of at most {self.train.train_days} days or raise train.train_days")
