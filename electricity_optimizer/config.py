@@ -113,6 +113,7 @@ class TrainParams(_Section):
 
 class ForecastParams(_Section):
     model_for_optimization: ForecastModel = "cnn_lstm"  # forecast the optimizer plans on (one of train.models)
+    cnn_lstm_update_every: int = Field(0, ge=0, le=28)  # days between warm-started fine-tuning passes of the CNN-LSTM over the test days (0: none; 1: before every day)
 
 # %% ../nbs/00_config.ipynb #286d6333
 def _hhmm(v: str) -> str:

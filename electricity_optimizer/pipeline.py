@@ -227,6 +227,16 @@ def _production_cnn_lstm(p: Params, paths: Paths):
         model = CNNLSTMModel.load(f)
     return model, "price-forecaster@production sha256:" + hashlib.sha256(trained).hexdigest()[:12]
 
+class _FineTuned:
+    "A trained model used by `forecast_days(refit_every=k)`: each later refit is a warm-started fine-tuning pass (`update`), the first keeps it as trained."
+    def __init__(self, model, first):
+        self.model, self.first, self.name = model, pd.Timestamp(first), model.name
+    def fit(self, ds, until):
+        if pd.Timestamp(until) > self.first: self.model.update(ds, until)
+        return self
+    def predict_days(self, ds, days, progress=False):
+        return self.model.predict_days(ds, days, progress=progress)
+
 def run_forecast(p: Params, paths: Paths = Paths()) -> dict:
     "Forecast every test day with every model; metrics to `metrics/forecast.json`."
     import xarray as xr
@@ -234,20 +244,24 @@ def run_forecast(p: Params, paths: Paths = Paths()) -> dict:
     from electricity_optimizer.lear import LEAR
     ds = _open_features(paths)
     _, test = split_days(ds, p)
-    fixed, daily, forecaster = {}, {}, None  # models used as they are; models recalibrated before every day
+    every = p.forecast.cnn_lstm_update_every
+    fixed, daily, tuned, forecaster = {}, {}, {}, None  # used as they are; recalibrated before every day; fine-tuned
     for name in p.train.models:
         if name == "cnn_lstm":
-            fixed[name], forecaster = _production_cnn_lstm(p, paths)
+            model, forecaster = _production_cnn_lstm(p, paths)
+            if every: tuned[name] = _FineTuned(model, test[0])
+            else: fixed[name] = model
         elif name.startswith("lear_"): daily[name] = LEAR(int(name.removeprefix("lear_")))
         else: fixed[name] = SeasonalNaive(period=name.removeprefix("naive_"))
-    parts = ([forecast_dataset(fixed, ds, test, fit=False, progress=_progress())] if fixed else []) + (
-        [forecast_dataset(daily, ds, test, refit_every=1, progress=_progress())] if daily else [])
+    parts = [forecast_dataset(ms, ds, test, fit=fit, refit_every=k, progress=_progress())
+             for ms, fit, k in ((fixed, False, None), (daily, True, 1), (tuned, True, every)) if ms]
     pf = xr.concat([f["price_forecast"] for f in parts], dim="model").sel(model=list(p.train.models))
     fc = xr.Dataset({"price_forecast": pf, "price": parts[0]["price"]}, attrs=parts[0].attrs)
     write_netcdf(fc, paths.forecast)
     scores = evaluate(fc)
     metrics = {"market": p.data.market, "test_days": len(test), "test_start": str(test[0].date()),
-               "test_end": str(test[-1].date()), "models": scores, **({"forecaster": forecaster} if forecaster else {})}
+               "test_end": str(test[-1].date()), "models": scores, **({"forecaster": forecaster} if forecaster else {}),
+               **({"cnn_lstm_update_every": every} if tuned else {})}
     write_json(metrics, paths.metrics / "forecast.json")
     plot = fc["price_forecast"].isel(zone=0).to_pandas().T
     plot.insert(0, "actual", fc["price"].isel(zone=0).to_pandas())

@@ -30,6 +30,22 @@ def test_forecast_metrics_are_measured(repro_repo):
     assert m["models"]["lear_84"]["rMAE"] < 1  # the lasso beats last week's prices
 
 
+def test_the_cnn_lstm_is_fine_tuned_before_every_later_test_day(repro_repo):
+    import numpy as np
+    import xarray as xr
+    from electricity_optimizer.cnn_lstm import CNNLSTMModel
+    repo = repro_repo["repo"]
+    m = json.loads((repo / "metrics/forecast.json").read_text())
+    assert m["cnn_lstm_update_every"] == 1
+    with xr.open_dataset(repo / "data/features/features.nc") as ds: ds = ds.load()
+    with xr.open_dataset(repo / "data/forecasts/forecast.nc") as fc: fc = fc.load()
+    got = fc["price_forecast"].sel(model="cnn_lstm").isel(zone=0).values.reshape(-1, 24)
+    trained = CNNLSTMModel.load(repo / "data/models/cnn_lstm.pt")  # as registered: trained up to the first test day
+    first, last = pd.Timestamp(m["test_start"]), pd.Timestamp(m["test_end"])
+    np.testing.assert_allclose(got[0], trained.predict_days(ds, [first])[0], rtol=1e-5)
+    assert np.abs(got[-1] - trained.predict_days(ds, [last])[0]).max() > 0.01  # the last day's network was fine-tuned
+
+
 def test_lear_in_the_pipeline_is_recalibrated_before_every_day(repro_repo):
     import numpy as np
     import xarray as xr
