@@ -398,8 +398,8 @@ def _validation_forecasts(
     "{key: {seed: forecast (day, 24) over all validation periods}} and {key: compute s}; stored forecasts are read back."
     from electricity_optimizer.benchmark import benchmark_models, forecast_models
     cal = daily_view(ds)[0]
-    groups = {f"CNN-LSTM-trial{k}": [{**params, **spec["recalibration"]["settings"], **(overrides or {}), "seed": seed,
-                                     "refit_every": spec["refit_every"]} for seed in seeds]
+    groups = {f"CNN-LSTM-trial{k}": [{**params, **spec["recalibration"]["settings"], "refit_every": spec["refit_every"],
+                                     **(overrides or {}), "seed": seed} for seed in seeds]
               for k, params in configs.items()}  # member j of a candidate's group has its j-th seed
     ms = benchmark_models(list(groups), cnn_params=spec["base"], cnn_groups=groups)
     key = lambda name: name.removeprefix("CNN-LSTM-trial").rsplit("_", 1)[0]
@@ -572,7 +572,7 @@ def _network_settings() -> set[str]:
     from electricity_optimizer.cnn_lstm import CNNLSTM, CNNLSTMModel
     own = set(inspect.signature(CNNLSTMModel.__init__).parameters) - {"self", "net"}
     net = set(inspect.signature(CNNLSTM.__init__).parameters) - {"self", "seq_features", "static_features", "horizon"}
-    return (own | net | {"update_every"}) - {"seed"}  # the check sets the seeds and the retraining interval
+    return (own | net | {"update_every", "refit_every"}) - {"seed"}  # the check sets the seeds
 
 def parse_variant(
     text: str,  # NAME=JSON, e.g. 'lags={"price_lags": [1, 2, 3, 7]}'
@@ -591,7 +591,7 @@ def parse_variant(
         raise EOError(f"{option} {name}: the settings must be a non-empty JSON object, for example {example}")
     unknown = sorted(set(settings) - _network_settings())
     if unknown:
-        raise EOError(f"{option} {name}: unknown CNN-LSTM settings {unknown}: use names of CNNLSTMModel or CNNLSTM "
+        raise EOError(f"{option} {name}: unknown CNN-LSTM settings {unknown}: use names of CNNLSTMModel or CNNLSTM, update_every or refit_every "
                       "(for example price_lags, exog_lags, dropout, epochs)")
     return name.strip(), settings
 
