@@ -295,11 +295,13 @@ class CNNLSTMModel(DayAheadModel):
         self.scaler: _Scaler | None = None
         self.history: list[dict] = []
 
-    def _datamodule(self, ds, until, scaler=None) -> PriceDataModule:
+    def _datamodule(self, ds, until, scaler=None, val_days=None) -> PriceDataModule:
+        "The data module of the training window before `until`; `val_days` (default: the model's) held out at its end."
         p = self.params
         torch.set_num_threads(p["num_threads"])
         pl.seed_everything(p["seed"], verbose=False)
-        return PriceDataModule(ds, until, train_days=p["train_days"], val_days=p["val_days"],
+        return PriceDataModule(ds, until, train_days=p["train_days"],
+                               val_days=p["val_days"] if val_days is None else val_days,
                                lookback_days=p["lookback_days"], batch_size=p["batch_size"],
                                scaling=p["scaling"], asinh=p["asinh"], scaler=scaler)
 
@@ -327,10 +329,10 @@ class CNNLSTMModel(DayAheadModel):
         return self
 
     def update(self, ds, until):
-        "Fine-tune the fitted network on the training window before `until` (warm start, same scaler); fit if unfitted."
+        "Fine-tune the fitted network on every day of the training window before `until` (warm start, same scaler, no held-out days); fit if unfitted."
         if self.module is None: return self.fit(ds, until)
         p = self.params
-        dm = self._datamodule(ds, until, scaler=self.scaler)
+        dm = self._datamodule(ds, until, scaler=self.scaler, val_days=0)
         module = self.module.train()
         with _quiet_lightning():
             dm.setup("fit")
