@@ -2,7 +2,7 @@
 
     dvc repro features                                         # the pipeline's features (data/features/features.nc)
     .venv/bin/python bench/pipeline_finetune.py                # params.yaml, seeds 1-10
-    .venv/bin/python bench/pipeline_finetune.py --seeds 4 --params tests/params-ci.yaml
+    .venv/bin/python bench/pipeline_finetune.py --params hand.yaml   # params.yaml with `preset: hand` and its settings
 
 For each seed, the CNN-LSTM of `params.yaml` is trained as `eo train` trains it (on the `train.train_days`
 before the test period) and forecasts the `train.test_days` test days twice, as `eo forecast` does:
@@ -10,7 +10,7 @@ as trained, and fine-tuned before every test day on the data up to the day befor
 (`forecast.cnn_lstm_update_every: 1`). The seeds are paired: the same trained network both ways.
 A one-sided Wilcoxon signed-rank test over the seeds says whether fine-tuning is more accurate.
 
-Writes reports/benchmarks/pipeline_finetune.json and .md.
+Writes reports/benchmarks/pipeline_finetune_<preset>.json and .md (`train.cnn_lstm.preset`: tuned or hand).
 """
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ def main(argv=None) -> dict:
     for seed in range(1, a.seeds + 1):
         p = p0.model_copy(update={"train": p0.train.model_copy(update={"seed": seed})})
         t0 = time.perf_counter()
-        net = _cnn_lstm(p).fit(ds, until=test[0])
+        net, network = _cnn_lstm(p, paths)
+        net.fit(ds, until=test[0])
         t1 = time.perf_counter()
         fixed = mae(forecast_dataset({"cnn_lstm": copy.deepcopy(net)}, ds, test, fit=False, progress=False))
         t2 = time.perf_counter()
@@ -70,7 +71,8 @@ def main(argv=None) -> dict:
     out = {"market": p0.data.market,
            "params": str(params_file.relative_to(ROOT) if params_file.is_relative_to(ROOT) else params_file),
            "test_start": str(test[0].date()), "test_end": str(test[-1].date()), "test_days": len(test),
-           "network": p0.train.cnn_lstm.model_dump(), "train_days": p0.train.train_days,
+           "network": network, "settings": {k: v for k, v in net.params.items() if k != "seed"},
+           "train_days": net.params["train_days"],
            "seeds": rows,
            "summary": {"median_as_trained": round(statistics.median(f), 3), "median_fine_tuned": round(statistics.median(t), 3),
                        "mean_as_trained": round(statistics.mean(f), 3), "mean_fine_tuned": round(statistics.mean(t), 3),
@@ -78,7 +80,7 @@ def main(argv=None) -> dict:
                        "p_fine_tuned_better": None if p_value is None else round(p_value, 4)}}
     s = out["summary"]
     md = [f"# Pipeline CNN-LSTM: daily fine-tuning ({out['market']}, {out['test_start']} .. {out['test_end']})", "",
-          f"The network of `{out['params']}` trained as `eo train` trains it ({out['train_days']} days before the test period, "
+          f"The network of `{out['params']}` ({network}) trained as `eo train` trains it ({out['train_days']} days before the test period, "
           f"{p0.train.cnn_lstm.val_days} of them held out for its validation loss), seeds 1-{len(rows)}; each forecasts the "
           f"{len(test)} test days as trained and fine-tuned before every day on all data up to the day before "
           "(`forecast.cnn_lstm_update_every: 1`). MAE over the test days:", "",
@@ -88,8 +90,9 @@ def main(argv=None) -> dict:
           f"| mean | {s['mean_as_trained']:.3f} | {s['mean_fine_tuned']:.3f} |", "",
           f"Fine-tuning more accurate for {s['fine_tuned_better']} of {s['seeds']} seeds"
           + (f"; one-sided Wilcoxon signed-rank p = {s['p_fine_tuned_better']:.3f}." if p_value is not None else "."), ""]
-    write_json(out, ROOT / "reports/benchmarks/pipeline_finetune.json")
-    write_text("\n".join(md), ROOT / "reports/benchmarks/pipeline_finetune.md")
+    name = f"pipeline_finetune_{p0.train.cnn_lstm.preset}"
+    write_json(out, ROOT / f"reports/benchmarks/{name}.json")
+    write_text("\n".join(md), ROOT / f"reports/benchmarks/{name}.md")
     print("\n".join(md))
     return out
 

@@ -31,8 +31,8 @@ from .tuning import RECALIBRATIONS, chosen_recalibration, ranked_configs, select
 # %% auto #0
 __all__ = ['PROTOCOL', 'PUBLISHED', 'CNN_PARAMS', 'CNN_MEMBERS', 'DEFAULT_MODELS', 'CNN_RECALIBRATION', 'ENSEMBLES',
            'VS_PUBLISHED', 'benchmark_days', 'dm_test', 'dm_matrix', 'benchmark_models', 'forecast_block',
-           'forecast_models', 'add_ensembles', 'score', 'markdown_table', 'run_benchmark', 'log_benchmark',
-           'features_frame', 'PriceForecaster', 'register_forecaster', 'production_forecaster']
+           'forecast_models', 'add_ensembles', 'score', 'markdown_table', 'run_benchmark', 'tuned_network',
+           'log_benchmark', 'features_frame', 'PriceForecaster', 'register_forecaster', 'production_forecaster']
 
 # %% ../nbs/34_benchmark.ipynb #bc6790d7
 PROTOCOL = ("EPF benchmark (Lago et al. 2021): test period = last {test_days} days of the file; each day forecast from prices "
@@ -501,6 +501,21 @@ def run_benchmark(
              write_parquet(fc, out_dir / "cache" / market / "forecasts.parquet")]
     if track: log_benchmark(result, files, tracking_uri, experiment)
     return result
+
+# %% ../nbs/34_benchmark.ipynb #e8b1dedd
+def tuned_network(
+    market: str,  # EPF market
+    tuning_dir: str | Path = "reports/benchmarks/tuning",  # where the search and the selection are
+) -> tuple[str, dict]:
+    "The key of the configuration the market's selection took first, and its settings (overrides of `CNN_PARAMS`) with the selection's variant and recalibration."
+    tuning_dir = Path(tuning_dir)
+    sel = selected_configs(market, tuning_dir)
+    if sel is None:
+        raise EOError(f"no validation selection for {market} in {tuning_dir}: run `eo bench tune --market {market} "
+                      "--trials 0 --select` first, or set train.cnn_lstm.preset: hand")
+    first = _cnn_members(market, None, tuning_dir, top=sel["spec"]["top"], seeds=(1,))[0][0]
+    return sel["selected"][0].get("key", str(sel["selected"][0]["number"])), {
+        k: v for k, v in first.items() if k not in ("seed", "refit_every", "update_every")}
 
 # %% ../nbs/34_benchmark.ipynb #93aa8444
 def log_benchmark(

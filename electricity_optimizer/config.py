@@ -94,7 +94,10 @@ def _model_name(v: str) -> str:
 
 ForecastModel = Annotated[str, AfterValidator(_model_name)]  # a forecaster the pipeline knows
 
+_NETWORK_SETTINGS = ("epochs", "hidden", "channels", "lr", "batch_size", "lookback_days")  # what `preset: tuned` takes from the selection
+
 class CNNLSTMParams(_Section):
+    preset: Literal["hand", "tuned"] = "hand"  # hand: the settings below, trained on train.train_days; tuned: the market's validated network (`benchmark.tuned_network`)
     epochs: int = Field(5, ge=1, le=500)  # passes over the training windows
     hidden: int = Field(32, ge=4, le=1024)  # LSTM hidden size
     channels: int = Field(16, ge=1, le=512)  # convolution channels
@@ -102,6 +105,14 @@ class CNNLSTMParams(_Section):
     batch_size: int = Field(32, ge=1, le=4096)  # windows per batch
     lookback_days: int = Field(7, ge=1, le=28)  # days of hourly history the network sees
     val_days: int = Field(28, ge=1)  # last days of the training window held out for validation
+
+    @model_validator(mode="after")
+    def _preset(self):
+        given = [k for k in _NETWORK_SETTINGS if k in self.model_fields_set]
+        if self.preset == "tuned" and given:
+            raise ValueError(f"preset 'tuned' takes the network from the market's validation selection, so {', '.join(given)} "
+                             "would have no effect: remove them or set preset: hand")
+        return self
 
 class TrainParams(_Section):
     train_days: int = Field(365, ge=28)  # days before the test period used for fitting

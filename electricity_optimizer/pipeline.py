@@ -180,23 +180,37 @@ def split_days(ds, p: Params) -> tuple[pd.Timestamp, pd.DatetimeIndex]:
     test = days[-p.train.test_days:]
     return test[0], test
 
-def _cnn_lstm(p: Params):
+def _cnn_lstm(p: Params, paths: Paths = Paths()):
+    "The pipeline's CNN-LSTM, untrained, and what it is: the settings of `train.cnn_lstm`, or the market's tuned network."
     from electricity_optimizer.cnn_lstm import CNNLSTMModel
     c = p.train.cnn_lstm
+    common = dict(val_days=c.val_days, seed=p.train.seed, num_threads=p.train.num_threads)
+    if c.preset == "tuned":
+        from electricity_optimizer.benchmark import CNN_PARAMS, tuned_network
+        key, net = tuned_network(p.data.market, paths.root / "reports/benchmarks/tuning")
+        return CNNLSTMModel(**{**CNN_PARAMS, **net, **common}), f"tuned: {p.data.market} configuration {key}"
     return CNNLSTMModel(epochs=c.epochs, hidden=c.hidden, channels=c.channels, lr=c.lr, batch_size=c.batch_size,
-                        lookback_days=c.lookback_days, train_days=p.train.train_days, val_days=c.val_days,
-                        seed=p.train.seed, num_threads=p.train.num_threads)
+                        lookback_days=c.lookback_days, train_days=p.train.train_days, **common), "hand"
 
 def run_train(p: Params, paths: Paths = Paths()) -> dict:
     "Fit the CNN-LSTM on the training window and store it."
     ds = _open_features(paths)
     first_test, _ = split_days(ds, p)
+    from electricity_optimizer.features import day_index
+    model, network = _cnn_lstm(p, paths)
+    have = int((day_index(ds) < first_test).sum())
+    need = model.params["train_days"] + model.params["lookback_days"]
+    if have < need:
+        raise EOError(f"train: the CNN-LSTM ({network}) trains on {model.params['train_days']} days after a "
+                      f"{model.params['lookback_days']}-day look-back, but the features hold {have} days before the test period: "
+                      f"set data.since at least {need - have} days earlier, or train.cnn_lstm.preset: hand")
     t0 = time.perf_counter()
-    model = _cnn_lstm(p).fit(ds, until=first_test)
+    model.fit(ds, until=first_test)
     wall = time.perf_counter() - t0
     model.save(paths.model)
     last = model.history[-1] if model.history else {}
-    metrics = {"train_wall_s": round(wall, 2), "train_until": str(first_test.date()), "epochs": len(model.history),
+    metrics = {"network": network, "train_days": model.params["train_days"], "train_wall_s": round(wall, 2),
+               "train_until": str(first_test.date()), "epochs": len(model.history),
                **{k: round(float(v), 5) for k, v in last.items() if k.endswith("loss")}}
     # the registry's production version is what the forecast stage loads
     from electricity_optimizer.benchmark import features_frame, register_forecaster
@@ -206,7 +220,7 @@ def run_train(p: Params, paths: Paths = Paths()) -> dict:
     metrics["registered_version"] = register_forecaster(paths.model, metrics, example, uri=p.tracking.uri,
                                                         experiment=p.tracking.experiment)
     write_json(metrics, paths.metrics / "train.json")
-    tracking.log_run("train", {"train": p.train.model_dump()}, metrics, [paths.model],
+    tracking.log_run("train", {"train": p.train.model_dump(), "network": model.params}, metrics, [paths.model],
                      uri=p.tracking.uri, experiment=p.tracking.experiment)
     return metrics
 

@@ -122,3 +122,13 @@ def test_bench_tune_bad_variant(repro_repo):
     "Refused before any search runs, naming the setting that does not exist."
     _one_line_error(run(["eo", "bench", "tune", "--market", "NP", "--trials", "0", "--variant", 'lags={"price_lag": [1, 2]}'],
                         repro_repo["repo"], check=False), "--variant lags: unknown CNN-LSTM settings ['price_lag']", "price_lags")
+
+
+def test_tuned_network_on_too_short_data_keeps_the_trained_model(repro_repo):
+    repo = repro_repo["repo"]
+    before = _digest(repo / "data/models/cnn_lstm.pt")
+    f = _params(repo, "tuned.yaml", train={"cnn_lstm": {"preset": "tuned", "val_days": 14}})
+    err = _one_line_error(run(["eo", "train", "--params", str(f)], repo, check=False),
+                          "tuned: DE configuration", "trains on 1092 days", "set data.since at least")
+    assert "train.cnn_lstm.preset: hand" in err
+    assert _digest(repo / "data/models/cnn_lstm.pt") == before

@@ -185,3 +185,19 @@ def test_switch_with_the_measured_household_reoptimized(repro_repo):
     assert set(m["saving_shifting"]) == {"dynamic", "tou", "flat"}
     assert all(v >= -0.01 for v in m["saving_shifting"].values())  # re-optimizing never costs more
     assert set(ranking["tariff"]) == {"dynamic", "tou", "flat"}
+
+
+def test_tuned_preset_trains_the_network_the_selection_took_first():
+    import yaml
+    from conftest import ROOT
+    from electricity_optimizer.benchmark import CNN_PARAMS, tuned_network
+    from electricity_optimizer.config import Params
+    from electricity_optimizer.pipeline import Paths, _cnn_lstm
+    p = yaml.safe_load((ROOT / "tests" / "params-ci.yaml").read_text())
+    p["train"]["cnn_lstm"] = {"preset": "tuned", "val_days": 14}
+    model, network = _cnn_lstm(Params.model_validate(p), Paths(ROOT))
+    key, net = tuned_network("DE", ROOT / "reports/benchmarks/tuning")
+    assert network == f"tuned: DE configuration {key}"
+    assert model.params == {**model.params, **CNN_PARAMS, **net, "val_days": 14, "seed": 7, "num_threads": 1}
+    assert model.params["train_days"] == json.loads((ROOT / "reports/benchmarks/tuning/DE.selection.json").read_text())[
+        "selected"][0]["params"]["train_days"]  # its own window, not train.train_days
