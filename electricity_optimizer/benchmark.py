@@ -155,8 +155,8 @@ class _Cache:
 
     def put(self, days: Sequence, pred: np.ndarray, seconds: float):
         "Store forecasts (day, 24) of `days`; `seconds` is split evenly among them."
-        for d, p in zip(days, np.asarray(pred, dtype=float)):
-            self.rows[pd.Timestamp(d)] = np.append(p, seconds / len(days))
+        for d, p in zip(days, np.asarray(pred, dtype=float)):  # kept as the CSV keeps them, so a resumed run scores the same
+            self.rows[pd.Timestamp(d)] = np.array([float(f"{v:.6g}") for v in np.append(p, seconds / len(days))])
         for month in sorted({pd.Timestamp(d).strftime("%Y-%m") for d in days}):
             keep = sorted(d for d in self.rows if d.strftime("%Y-%m") == month)
             t = pd.DataFrame([self.rows[d] for d in keep], columns=[f"h{h}" for h in range(24)] + ["seconds"])
