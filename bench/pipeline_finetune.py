@@ -10,7 +10,7 @@ as trained, and fine-tuned before every test day on the data up to the day befor
 (`forecast.cnn_lstm_update_every: 1`). The seeds are paired: the same trained network both ways.
 A one-sided Wilcoxon signed-rank test over the seeds says whether fine-tuning is more accurate.
 
-Writes reports/benchmarks/pipeline_finetune_<preset>.json and .md (`train.cnn_lstm.preset`: tuned or hand).
+Writes reports/benchmarks/pipeline_finetune_<preset>_<test days>d.json and .md (`train.cnn_lstm.preset`: tuned or hand).
 """
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def main(argv=None) -> dict:
           f"| mean | {s['mean_as_trained']:.3f} | {s['mean_fine_tuned']:.3f} |", "",
           f"Fine-tuning more accurate for {s['fine_tuned_better']} of {s['seeds']} seeds"
           + (f"; one-sided Wilcoxon signed-rank p = {s['p_fine_tuned_better']:.3f}." if p_value is not None else "."), ""]
-    name = f"pipeline_finetune_{p0.train.cnn_lstm.preset}"
+    name = f"pipeline_finetune_{p0.train.cnn_lstm.preset}_{len(test)}d"
     write_json(out, ROOT / f"reports/benchmarks/{name}.json")
     write_text("\n".join(md), ROOT / f"reports/benchmarks/{name}.md")
     print("\n".join(md))
