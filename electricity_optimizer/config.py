@@ -187,6 +187,7 @@ class OptimizeParams(_Section):
     solver: Literal["highs", "glpk", "cbc"] = "highs"  # MILP solver (cbc only where installed)
     mip_gap: float = Field(1e-3, ge=0, lt=1)  # relative MIP gap at which the solver stops
     time_limit_s: float = Field(30.0, gt=0)  # per-day solver time limit
+    compare_forecasts: bool = True  # also schedule on every other forecast model, to price each model's errors in money
     timezone: str = "Europe/Berlin"  # the household's time zone (device windows are local)
     devices: dict[str, Annotated[ApplianceParams | EVParams | BatteryParams | HeatPumpParams, Field(discriminator="kind")]] = Field(default_factory=_default_devices)
 

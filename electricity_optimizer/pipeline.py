@@ -308,6 +308,16 @@ def summarize_plan(
                             "savings_perfect": r(row.unmanaged - row.perfect)} for d, row in dev.iterrows()}
     return out
 
+def _value_of_forecasts(fc, chosen: str, chosen_metrics: dict, plan_on) -> dict:
+    "Per forecast model: its MAE over the test period and what the schedules planned on it cost and save at the actual prices."
+    out = {}
+    for m in map(str, fc["model"].values):
+        s = chosen_metrics if m == chosen else summarize_plan(plan_on(_utc_series(fc["price_forecast"].sel(model=m).isel(zone=0))))
+        err = (fc["price_forecast"].sel(model=m) - fc["price"]).isel(zone=0).to_pandas()
+        out[m] = {"MAE": round(float(err.abs().mean()), 4), "cost_forecast": s["cost_forecast"],
+                  "savings_forecast": s["savings_forecast"], "forecast_capture_pct": s["forecast_capture_pct"]}
+    return out
+
 def _check_plan(plan: pd.DataFrame):
     "Days skipped for missing prices are expected at the period's edge; a household that cannot be scheduled is an error."
     total = plan[plan["device"] == "total"]
@@ -344,6 +354,10 @@ def run_optimize(p: Params, paths: Paths = Paths()) -> dict:
     metrics = summarize_plan(plan)
     metrics.update({"forecast_model": model, "solver": o.solver, "optimize_wall_s": round(wall, 2),
                     "currency": str(fc.attrs.get("currency", "EUR"))})
+    if o.compare_forecasts:
+        metrics["by_forecast_model"] = _value_of_forecasts(fc, model, metrics, lambda f: plan_period(
+            f, actual, devices, timezone=o.timezone, solver=o.solver, mip_gap=o.mip_gap, time_limit_s=o.time_limit_s,
+            progress=False))
     write_json(metrics, paths.metrics / "optimize.json")
     daily = plan[(plan["device"] == "total") & ~plan["status"].str.startswith("skipped")]
     daily = daily.set_index("date")[["unmanaged", "forecast", "perfect"]].dropna()

@@ -17,7 +17,8 @@ from .storage import atomic_path
 
 # %% auto #0
 __all__ = ['load_results', 'load_study', 'headline', 'savings_figure', 'forecast_figure', 'device_table', 'metrics_table',
-           'household_table', 'household_figure', 'switching_headline', 'ranking_table', 'render_report']
+           'forecast_value_table', 'household_table', 'household_figure', 'switching_headline', 'ranking_table',
+           'render_report']
 
 # %% ../nbs/70_reports.ipynb #c92a7ad4
 def load_results(
@@ -118,6 +119,20 @@ def metrics_table(
 ) -> pd.DataFrame:
     "Forecast errors per model over the test period."
     return pd.DataFrame(fm["models"]).T.sort_values("MAE")
+
+# %% ../nbs/70_reports.ipynb #b57881c6
+def forecast_value_table(
+    om: dict,  # the contents of metrics/optimize.json
+) -> pd.DataFrame:
+    "Per forecast model, the largest saving first: its MAE, the cost and saving of the schedules planned on it, and the share of perfect foresight's saving; empty without the comparison."
+    rows = om.get("by_forecast_model") or {}
+    t = pd.DataFrame({m: {"MAE": v["MAE"], "cost": v["cost_forecast"], "saving": v["savings_forecast"],
+                          "% of perfect": v["forecast_capture_pct"]} for m, v in rows.items()}).T
+    if len(t):
+        t = t.sort_values("saving", ascending=False)
+        t.loc["perfect foresight"] = [0.0, om["cost_perfect"], om["savings_perfect"], 100.0]
+        t.loc["unmanaged"] = [float("nan"), om["cost_unmanaged"], 0.0, 0.0]
+    return t.rename_axis("planned on").round({"MAE": 3, "cost": 2, "saving": 2, "% of perfect": 1})
 
 # %% ../nbs/70_reports.ipynb #e6b24a1e
 _SCHEDULES = ["unmanaged", "rule", "forecast", "rolling", "perfect"]

@@ -72,6 +72,16 @@ def test_savings_are_consistent(repro_repo):
     # perfect foresight is the upper bound of any schedule paid at the same prices
     assert m["cost_perfect"] <= m["cost_forecast"] + 1e-6
     assert m["cost_perfect"] <= m["cost_unmanaged"] + 1e-6
+    # every forecast model is priced on the same days: the chosen one as in the headline, none above perfect foresight
+    fm = json.loads((repro_repo["repo"] / "metrics/forecast.json").read_text())
+    by = m["by_forecast_model"]
+    assert set(by) == set(fm["models"])
+    assert by[m["forecast_model"]]["savings_forecast"] == m["savings_forecast"]
+    for name, v in by.items():
+        assert v["MAE"] == pytest.approx(fm["models"][name]["MAE"], abs=1e-3), name
+        assert v["cost_forecast"] >= m["cost_perfect"] - 1e-6, name
+        assert v["savings_forecast"] == pytest.approx(m["cost_unmanaged"] - v["cost_forecast"], abs=0.01), name
+    assert len({v["cost_forecast"] for v in by.values()}) > 1  # different forecasts, different schedules
 
 
 def test_dvc_metrics_show_lists_mae_and_savings(repro_repo):
