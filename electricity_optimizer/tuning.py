@@ -603,6 +603,7 @@ def check_variant(
     mirror: str | Path | None = None,  # folder laid out as epf/<MARKET>.csv; None: $EO_DATA_MIRROR, else download
     jobs: int = 1,  # blocks computed at once (processes)
     progress: bool = True,  # progress bars
+    over_selection_variant: bool = True,  # False: on the bare configurations, as before the selection took its own variant
 ) -> dict:
     "Validation MAE of the selected configurations with `overrides` beside the same without; recorded in `<MARKET>.variants.json`."
     name, overrides = parse_variant(f"{name}={json.dumps(overrides, default=str)}", "variant")
@@ -613,17 +614,20 @@ def check_variant(
     spec, seeds = sel["spec"], sel["spec"]["seeds"]
     ds = _features_of(market, mirror, _summary_of(market, out_dir)[1])
     actual, _ = _validation_actual(ds, spec["periods"])
-    adopted = spec.get("variant") or {"name": "", "settings": {}}  # the selection's own variant, if any, stays under the new one
+    adopted = (spec.get("variant") if over_selection_variant else None) or {"name": "", "settings": {}}  # the selection's own variant, if any, stays under the new one
     tag = f"+{adopted['name']}" if adopted["name"] else ""
     configs = {c["key"] + tag: c["params"] for c in sel["selected"]}
     base, _ = _validation_forecasts(market, spec, ds, configs, seeds, out_dir, jobs, progress, adopted["settings"])
     var, sec = _validation_forecasts(market, spec, ds, {f"{k}+{name}": p for k, p in configs.items()}, seeds, out_dir,
                                      jobs, progress, {**adopted["settings"], **overrides})
+    from electricity_optimizer.benchmark import dm_test
     mean = lambda by: np.mean(list(by.values()), axis=0)  # a configuration: the mean of its seeds
     mae_of = lambda f: _mae(f, actual)
+    without, with_ = (np.mean([mean(b) for b in fs.values()], axis=0) for fs in (base, var))
+    p = float(dm_test(actual, without, with_))
     entry = {"overrides": {**adopted["settings"], **overrides}, "configs": list(configs), "seeds": seeds,
-             "mae": {"without": mae_of(np.mean([mean(b) for b in base.values()], axis=0)),
-                     "with": mae_of(np.mean([mean(b) for b in var.values()], axis=0))},
+             "mae": {"without": mae_of(without), "with": mae_of(with_)},
+             "p_with_better": round(p, 4) if np.isfinite(p) else None,  # one-sided DM test on the validation days
              "by_config": {k: {"without": mae_of(mean(base[k])), "with": mae_of(mean(var[f"{k}+{name}"]))} for k in configs},
              "seconds": round(sum(sec.values()), 1)}
     f = out_dir / f"{market}.variants.json"
@@ -634,5 +638,7 @@ def check_variant(
 
 def variant_line(name: str, entry: dict) -> str:
     "One line on a checked variant (`check_variant`), as the command lines print it."
+    p = entry.get("p_with_better")
     return (f"variant {name}: validation MAE {entry['mae']['with']:.3f} with, {entry['mae']['without']:.3f} without ("
-            + ", ".join(f"trial {k} {m['with']:.3f}/{m['without']:.3f}" for k, m in entry["by_config"].items()) + ")")
+            + ", ".join(f"trial {k} {m['with']:.3f}/{m['without']:.3f}" for k, m in entry["by_config"].items()) + ")"
+            + (f"; DM p = {p:.3f} that it is more accurate" if p is not None else ""))
