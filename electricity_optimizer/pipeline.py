@@ -310,11 +310,11 @@ def summarize_plan(
 
 def _value_of_forecasts(fc, chosen: str, chosen_metrics: dict, plan_on) -> dict:
     "Per forecast model: its MAE over the test period and what the schedules planned on it cost and save at the actual prices."
-    out = {}
+    from electricity_optimizer.forecast import evaluate
+    errors, out = evaluate(fc), {}
     for m in map(str, fc["model"].values):
         s = chosen_metrics if m == chosen else summarize_plan(plan_on(_utc_series(fc["price_forecast"].sel(model=m).isel(zone=0))))
-        err = (fc["price_forecast"].sel(model=m) - fc["price"]).isel(zone=0).to_pandas()
-        out[m] = {"MAE": round(float(err.abs().mean()), 4), "cost_forecast": s["cost_forecast"],
+        out[m] = {"MAE": errors[m]["MAE"], "cost_forecast": s["cost_forecast"],
                   "savings_forecast": s["savings_forecast"], "forecast_capture_pct": s["forecast_capture_pct"]}
     return out
 
