@@ -31,8 +31,8 @@ class _Section(BaseModel):
 
 # %% ../nbs/00_config.ipynb #53d522bb
 class DataParams(_Section):
-    source: Literal["epf"] = "epf"  # price source; more arrive with the ingestion work
-    market: Literal["NP", "PJM", "DE"] = "DE"  # EPF benchmark market
+    source: Literal["epf", "store"] = "epf"  # what the forecasting stages read: the EPF file of `market`, or the price store's `prices.zone`
+    market: Literal["NP", "PJM", "DE"] = "DE"  # EPF benchmark market (with source store: the market whose tuned network trains)
     mirror: str | None = None  # local mirror folder laid out as epf/<MARKET>.csv; None: $EO_DATA_MIRROR, else download
     since: str | None = None  # first local day kept (YYYY-MM-DD), None for the start of the file
     until: str | None = None  # first local day dropped (YYYY-MM-DD), None for the end of the file
@@ -266,6 +266,15 @@ class Params(_Section):
     def _windows(self):
         if self.train.cnn_lstm.val_days >= self.train.train_days:
             raise ValueError(f"train.cnn_lstm.val_days = {self.train.cnn_lstm.val_days} must be smaller than train.train_days = {self.train.train_days}")
+        d, q = self.data, self.prices
+        if d.source == "store":  # the store must hold the forecast days: local day d starts the UTC day before
+            import datetime as _dt
+            if d.since is None: raise ValueError("data.source store needs data.since: give the first local day to forecast from (YYYY-MM-DD)")
+            first = _dt.date.fromisoformat(d.since) - _dt.timedelta(days=1)
+            if q.since is None or _dt.date.fromisoformat(q.since) > first:
+                raise ValueError(f"data.source store reads the price store from local day {d.since}: set prices.since to {first} or earlier")
+            if d.until and q.until and q.until < d.until:
+                raise ValueError(f"data.source store reads the price store up to local day {d.until}: set prices.until to {d.until} or later (or null)")
         for m in self.train.models:
             if self.train.models.count(m) > 1:
                 raise ValueError(f"train.models lists {m} {self.train.models.count(m)} times: list each model once")

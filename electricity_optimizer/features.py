@@ -9,10 +9,26 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .ingest import DataError, epf_market
+from .ingest import CANONICAL_COLUMNS, EPF_MARKETS, DataError, epf_market
 
 # %% auto #0
-__all__ = ['build_features', 'daily_matrix', 'day_index']
+__all__ = ['STORE_ZONES', 'market_spec', 'build_features', 'daily_matrix', 'day_index', 'wall_clock_days', 'clock_series']
+
+# %% ../nbs/20_features.ipynb #b3db90a0
+STORE_ZONES = {"DE_LU": "Europe/Berlin", "NL": "Europe/Amsterdam", "ES": "Europe/Madrid", "DK_1": "Europe/Copenhagen",
+               "NO_1": "Europe/Oslo"}  # price-store zones with exogenous forecasts (the ENTSO-E CSV collection), and their clocks
+
+def market_spec(
+    market: str,  # EPF market code (NP, PJM, DE) or a store zone (DE_LU, NL, ES, DK_1, NO_1)
+) -> dict:
+    "Zone, currency, timezone, standard UTC offset, column names and `source` (epf or store) of `market`."
+    if market in EPF_MARKETS: return {**epf_market(market), "source": "epf"}
+    if market in STORE_ZONES:
+        return dict(zone=market, currency="EUR", timezone=STORE_ZONES[market], std_utc_offset_h=1, price_column="Price_DA",
+                    exogenous=["load forecast (Load_DA)", "wind and solar forecast (Sol_DA + Won_DA + Woff_DA)"],
+                    source="store")
+    raise DataError(f"unknown market {market!r}: use an EPF market ({', '.join(EPF_MARKETS)}) "
+                    f"or a price-store zone ({', '.join(STORE_ZONES)})")
 
 # %% ../nbs/20_features.ipynb #d8cb7bb1
 def _check_hourly(df: pd.DataFrame, zone: str) -> pd.Series:
@@ -42,10 +58,10 @@ def _fill_exog(values: pd.Series, name: str, long_name: str) -> tuple[np.ndarray
 # %% ../nbs/20_features.ipynb #f804e204
 def build_features(
     df: pd.DataFrame,  # canonical price frame with exog_0 and exog_1; rows of other zones are ignored
-    market: str,  # EPF market code: NP, PJM or DE
+    market: str,  # EPF market code (NP, PJM, DE) or a price-store zone of `STORE_ZONES` (DE_LU, ...)
 ) -> xr.Dataset:
     "Hourly Dataset of price and exogenous forecasts on (time, zone), with local-day coordinates."
-    spec = epf_market(market)
+    spec = market_spec(market)
     zone, currency, off = spec["zone"], spec["currency"], spec["std_utc_offset_h"]
     missing = [c for c in ["timestamp", "zone", "price", "resolution", "exog_0", "exog_1"] if c not in df]
     if missing: raise DataError(f"features need column {missing[0]!r}: pass the canonical frame from ingest (with exog_0, exog_1)")
@@ -72,7 +88,7 @@ def build_features(
     coords = {"time": time, "zone": [zone],
               "local_date": ("time", local.normalize()), "local_hour": ("time", local.hour.to_numpy("int64")),
               "dayofweek": ("time", local.dayofweek.to_numpy("int64"))}
-    attrs = dict(market=market, zone=zone, currency=currency, timezone=spec["timezone"], utc_offset_h=off, source="epf")
+    attrs = dict(market=market, zone=zone, currency=currency, timezone=spec["timezone"], utc_offset_h=off, source=spec["source"])
     return xr.Dataset(data_vars, coords, attrs)
 
 # %% ../nbs/20_features.ipynb #869f27cd
@@ -104,3 +120,64 @@ def day_index(
     "The local delivery days of `ds`, in order."
     if "local_date" not in ds.coords: raise DataError("no local_date coordinate: build the dataset with build_features")
     return pd.DatetimeIndex(pd.unique(ds.local_date.values), name="local_date")
+
+# %% ../nbs/20_features.ipynb #742cee56
+def _wall_day(day, what: str) -> pd.Timestamp:
+    try: return pd.Timestamp(str(day)).normalize()
+    except ValueError: raise DataError(f"{what}={day!r} is not a day: write it as YYYY-MM-DD") from None
+
+def wall_clock_days(
+    df: pd.DataFrame,  # canonical hourly rows in UTC (the price store's); rows of other zones are ignored
+    zone: str,  # a zone of `STORE_ZONES`
+    since: str | None = None,  # first local day kept (YYYY-MM-DD); None: the first whole day held
+    until: str | None = None,  # first local day dropped; None: after the last whole day held
+) -> pd.DataFrame:
+    "The zone's prices and exogenous forecasts on local days of 24 hours, stamped at the standard offset like the EPF files."
+    spec = market_spec(zone)
+    if spec["source"] != "store": raise DataError(f"wall_clock_days takes a price-store zone, not EPF market {zone}: use read_epf")
+    tz, off = spec["timezone"], pd.Timedelta(hours=spec["std_utc_offset_h"])
+    d = df[df.zone == zone].sort_values("timestamp", kind="stable")
+    if d.empty: raise DataError(f"the price store holds no rows of zone {zone}: set prices.zone: {zone} and run eo ingest")
+    if (d.resolution != 60).any(): raise DataError(f"zone {zone} is stored at {sorted(set(d.resolution))} min: store it hourly (prices.resolution: 60)")
+    if d.currency.nunique() != 1: raise DataError(f"zone {zone} is stored in {sorted(set(d.currency))}: one currency is needed")
+    wall = pd.DatetimeIndex(d.timestamp).tz_convert(tz).tz_localize(None)
+    cols = ["price", "exog_0", "exog_1"]
+    vals = d[cols].groupby(wall).mean()  # the autumn's repeated hour: the mean of its two
+    source = d.source.groupby(wall).first()
+    held_from = wall[0].normalize() + pd.Timedelta(days=int(wall[0].hour != 0))
+    held_to = wall[-1].normalize() + pd.Timedelta(days=int(wall[-1].hour == 23))  # first day not whole
+    a = _wall_day(since, "since") if since else held_from
+    b = _wall_day(until, "until") if until else held_to
+    if a < held_from or b > held_to or a >= b:
+        raise DataError(f"local days {a.date()}..{(b - pd.Timedelta(days=1)).date()} of zone {zone} asked for, the store holds whole days "
+                        f"{held_from.date()}..{(held_to - pd.Timedelta(days=1)).date()}: fill the store (prices.since/until, eo ingest) or change data.since/until")
+    grid = pd.date_range(a, b, freq="h", inclusive="left")
+    skipped = grid.tz_localize(tz, ambiguous=np.ones(len(grid), bool), nonexistent="NaT").isna()  # the spring's skipped hour
+    vals = vals.reindex(grid)
+    lacking = grid[vals.price.isna().to_numpy() & ~skipped]
+    if len(lacking):
+        raise DataError(f"zone {zone} lacks {len(lacking)} hours in local days {a.date()}..{(b - pd.Timedelta(days=1)).date()}, "
+                        f"the first at local {lacking[0]}: fill the price store (eo ingest) or move data.since/until")
+    vals.loc[skipped] = vals.interpolate(limit_area="inside").loc[skipped]  # the spring's skipped hour: the mean of its neighbours
+    out = pd.DataFrame({"timestamp": (grid - off).tz_localize("UTC"), "zone": zone, "price": vals.price.to_numpy(),
+                        "currency": d.currency.iloc[0], "resolution": 60, "source": source.reindex(grid).ffill().to_numpy(),
+                        "exog_0": vals.exog_0.to_numpy(), "exog_1": vals.exog_1.to_numpy()})
+    return out[CANONICAL_COLUMNS].astype({"timestamp": "datetime64[ns, UTC]", "resolution": "int64"})
+
+# %% ../nbs/20_features.ipynb #db671040
+def clock_series(
+    s: pd.Series,  # hourly values stamped at the standard offset (the features' `time`, naive or UTC)
+    timezone: str,  # the market's IANA zone
+    utc_offset_h: int,  # its standard UTC offset, hours
+) -> pd.Series:
+    "`s` on the true UTC hours of the local clock: 23 hours on the spring DST day, 25 in autumn."
+    t = pd.DatetimeIndex(s.index)
+    t = t.tz_convert("UTC").tz_localize(None) if t.tz is not None else t
+    wall = t + pd.Timedelta(hours=utc_offset_h)
+    summer = wall.tz_localize(timezone, ambiguous=np.ones(len(wall), bool), nonexistent="NaT")
+    winter = wall.tz_localize(timezone, ambiguous=np.zeros(len(wall), bool), nonexistent="NaT")
+    keep = np.asarray(summer.notna())  # the spring's hour that never happened goes
+    twice = keep & np.asarray(winter != summer)  # the autumn's repeated hour: both instants
+    idx = summer[keep].append(winter[twice]).tz_convert("UTC").as_unit("ns")
+    out = pd.Series(np.concatenate([s.to_numpy()[keep], s.to_numpy()[twice]]), idx, name=s.name)
+    return out.sort_index(kind="stable")

@@ -39,13 +39,17 @@ def load_opsd(
     kwh = meters.diff().shift(-1)  # the reading at t+1 minus the one at t is the energy of hour t
     return kwh.iloc[:-1].clip(lower=0)
 
-def epf_prices(
-    path: str | Path,  # epf/DE.csv (local time at a fixed CET offset)
-) -> pd.Series:
-    "German day-ahead prices per MWh, UTC, read and checked by `ingest.read_epf`."
+def _epf_stamped(path) -> pd.Series:
     from electricity_optimizer.ingest import read_epf
     df = read_epf(path, "DE")
     return pd.Series(df.price.to_numpy(float), pd.DatetimeIndex(df.timestamp), name="price")
+
+def epf_prices(
+    path: str | Path,  # epf/DE.csv (local CET/CEST wall time, DST days smoothed to 24 hours)
+) -> pd.Series:
+    "German day-ahead prices per MWh on the true UTC hours (23 on the spring DST day, 25 in autumn), read and checked by `ingest.read_epf`."
+    from electricity_optimizer.features import clock_series
+    return clock_series(_epf_stamped(path), "Europe/Berlin", 1)
 
 # %% ../nbs/42_household.ipynb #9c200461
 def runs(
@@ -174,7 +178,8 @@ def forecast_wholesale(
     progress: bool = True,  # progress bar (LEAR)
 ) -> pd.Series:
     "Day-ahead forecasts of the German wholesale price per MWh (UTC), each day's made from prices up to the day before."
-    if method == "naive_weekly": return epf_prices(prices_csv).shift(freq="7D")
+    from electricity_optimizer.features import clock_series
+    if method == "naive_weekly": return clock_series(_epf_stamped(prices_csv).shift(freq="7D"), "Europe/Berlin", 1)  # same local hour a week before
     window = method.removeprefix("LEAR_")
     if not (method.startswith("LEAR_") and window.isdigit()):
         raise EOError(f"household forecast {method!r} is unknown: use one of {', '.join(HOUSEHOLD_FORECASTS)} (e.g. LEAR_84)")
@@ -192,7 +197,7 @@ def forecast_wholesale(
     for d in tqdm(days, desc=f"forecast {method}", unit="day", disable=not progress):
         out.append(model.fit(ds, until=d).predict(ds, d))
     local = days.repeat(24) + pd.to_timedelta(np.tile(np.arange(24), len(days)), unit="h")
-    return pd.Series(np.concatenate(out), (local - pd.Timedelta("1h")).tz_localize("UTC"), name="price")  # CET = UTC+1
+    return clock_series(pd.Series(np.concatenate(out), local - pd.Timedelta("1h"), name="price"), "Europe/Berlin", 1)  # stamped at CET
 
 # %% ../nbs/42_household.ipynb #ac3aba66
 def wholesale_tariff(slots: pd.DatetimeIndex, wholesale: pd.Series) -> Prices:

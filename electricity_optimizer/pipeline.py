@@ -19,9 +19,9 @@ from .storage import write_json, write_netcdf, write_parquet, write_text
 from . import tracking
 
 # %% auto #0
-__all__ = ['REPORTS', 'Paths', 'find_root', 'download_cache', 'run_ingest', 'update_store', 'run_quality', 'run_features',
-           'split_days', 'run_train', 'run_forecast', 'summarize_plan', 'run_optimize', 'run_household', 'run_switch',
-           'run_report']
+__all__ = ['REPORTS', 'Paths', 'find_root', 'download_cache', 'features_market', 'run_ingest', 'update_store', 'run_quality',
+           'run_features', 'split_days', 'run_train', 'run_forecast', 'summarize_plan', 'run_optimize', 'run_household',
+           'run_switch', 'run_report']
 
 # %% ../nbs/80_pipeline.ipynb #cb22fd3e
 @dataclass(frozen=True)
@@ -76,13 +76,27 @@ def download_cache() -> Path:
     import platformdirs
     return Path(os.environ.get("EO_CACHE_DIR") or platformdirs.user_cache_dir("electricity-optimizer")) / "downloads"
 
+def features_market(p: Params) -> str:
+    "What the features are built from: the EPF market, or with `data.source: store` the store's zone."
+    return p.prices.zone if p.data.source == "store" else p.data.market
+
+def _store_days(p: Params, paths: Paths) -> dict:
+    "The store's `prices.zone` on 24-hour local days [data.since, data.until) into `data/raw/prices.parquet`."
+    from electricity_optimizer.features import wall_clock_days
+    from electricity_optimizer.store import read_store
+    df = wall_clock_days(read_store(paths.root / p.prices.store), p.prices.zone, p.data.since, p.data.until)
+    write_parquet(df, paths.prices)  # replaced, not merged: the forecasting stages read exactly these days
+    return dict(market=p.prices.zone, zone=p.prices.zone, source="store", path=str(paths.prices), rows=len(df),
+                first=df.timestamp.iloc[0].isoformat(), last=df.timestamp.iloc[-1].isoformat())
+
 def run_ingest(p: Params, paths: Paths = Paths(), since: str | None = None, until: str | None = None) -> dict:
-    "The benchmark market's prices into `data/raw/prices.parquet`; the price store updated with what it lacks."
+    "The price store updated with what it lacks; the forecasting days (EPF file or store) into `data/raw/prices.parquet`."
     from electricity_optimizer.ingest import ingest, mirror_from_env
-    mirror = mirror_from_env(p.data.mirror)
-    summary = ingest(p.data.market, paths.prices, mirror=mirror, since=p.data.since, until=p.data.until,
-                     cache_dir=download_cache())
     store = update_store(p, since, until, paths) if p.prices.sources else None
+    if p.data.source == "store": summary = _store_days(p, paths)
+    else:
+        summary = ingest(p.data.market, paths.prices, mirror=mirror_from_env(p.data.mirror), since=p.data.since,
+                         until=p.data.until, cache_dir=download_cache())
     if store:  # the metrics file describes the store, so a run that adds nothing leaves it unchanged
         write_json(store["state"], paths.metrics / "ingest.json")
     tracking.log_run("ingest", {"data": p.data.model_dump(), "prices": p.prices.model_dump()},
@@ -139,8 +153,8 @@ def run_quality(p: Params, paths: Paths = Paths()) -> dict:
     q = p.quality
     # staleness is measured against the requested range end (historical benchmark data are old by design);
     # `until` is a local day, in the market's fixed standard offset like the EPF timestamps
-    from electricity_optimizer.ingest import epf_market
-    off = pd.Timedelta(hours=epf_market(p.data.market)["std_utc_offset_h"])
+    from electricity_optimizer.features import market_spec
+    off = pd.Timedelta(hours=market_spec(features_market(p))["std_utc_offset_h"])
     now = (pd.Timestamp(p.data.until) - off).tz_localize("UTC") if p.data.until else None
     flags, metrics = check_prices(df, price_min=q.price_min, price_max=q.price_max, spike_z=q.spike_z,
                                   max_gap_intervals=q.max_gap_intervals, now=now)
@@ -159,7 +173,7 @@ def run_features(p: Params, paths: Paths = Paths()) -> dict:
     from electricity_optimizer.features import build_features
     df = pd.read_parquet(_need(paths.prices, "ingest"))
     _need(paths.flags, "quality")
-    ds = build_features(df, p.data.market)
+    ds = build_features(df, features_market(p))
     write_netcdf(ds, paths.features)
     return {"hours": int(ds.sizes["time"])}
 
@@ -273,22 +287,23 @@ def run_forecast(p: Params, paths: Paths = Paths()) -> dict:
     fc = xr.Dataset({"price_forecast": pf, "price": parts[0]["price"]}, attrs=parts[0].attrs)
     write_netcdf(fc, paths.forecast)
     scores = evaluate(fc)
-    metrics = {"market": p.data.market, "test_days": len(test), "test_start": str(test[0].date()),
+    metrics = {"market": features_market(p), "test_days": len(test), "test_start": str(test[0].date()),
                "test_end": str(test[-1].date()), "models": scores, **({"forecaster": forecaster} if forecaster else {}),
                **({"cnn_lstm_update_every": every} if tuned else {})}
     write_json(metrics, paths.metrics / "forecast.json")
     plot = fc["price_forecast"].isel(zone=0).to_pandas().T
     plot.insert(0, "actual", fc["price"].isel(zone=0).to_pandas())
     write_text(plot.rename_axis("time").reset_index().to_csv(index=False, float_format="%.3f"), paths.plots / "forecast.csv")
-    tracking.log_run("forecast", {"train.models": p.train.models, "data.market": p.data.market}, metrics,
+    tracking.log_run("forecast", {"train.models": p.train.models, "data.market": features_market(p)}, metrics,
                      [paths.metrics / "forecast.json", paths.forecast], uri=p.tracking.uri, experiment=p.tracking.experiment)
     return metrics
 
 # %% ../nbs/80_pipeline.ipynb #a11eec2b
-def _utc_series(da) -> pd.Series:
-    s = da.to_pandas()
-    s.index = pd.DatetimeIndex(s.index).tz_localize("UTC")
-    return s.astype(float)
+def _clock_series(da, p: Params) -> pd.Series:
+    "An hourly forecast variable on the true UTC hours of the market's clock, where the household's device windows live."
+    from electricity_optimizer.features import clock_series, market_spec
+    spec = market_spec(features_market(p))
+    return clock_series(da.to_pandas().astype(float), spec["timezone"], spec["std_utc_offset_h"])
 
 def summarize_plan(
     plan: pd.DataFrame,  # output of `optimize.plan_period`
@@ -308,12 +323,12 @@ def summarize_plan(
                             "savings_perfect": r(row.unmanaged - row.perfect)} for d, row in dev.iterrows()}
     return out
 
-def _value_of_forecasts(fc, chosen: str, chosen_metrics: dict, plan_on) -> dict:
+def _value_of_forecasts(fc, chosen: str, chosen_metrics: dict, plan_on, p: Params) -> dict:
     "Per forecast model: its MAE over the test period and what the schedules planned on it cost and save at the actual prices."
     from electricity_optimizer.forecast import evaluate
     errors, out = evaluate(fc), {}
     for m in map(str, fc["model"].values):
-        s = chosen_metrics if m == chosen else summarize_plan(plan_on(_utc_series(fc["price_forecast"].sel(model=m).isel(zone=0))))
+        s = chosen_metrics if m == chosen else summarize_plan(plan_on(_clock_series(fc["price_forecast"].sel(model=m).isel(zone=0), p)))
         out[m] = {"MAE": errors[m]["MAE"], "cost_forecast": s["cost_forecast"],
                   "savings_forecast": s["savings_forecast"], "forecast_capture_pct": s["forecast_capture_pct"]}
     return out
@@ -342,8 +357,8 @@ def run_optimize(p: Params, paths: Paths = Paths()) -> dict:
     if model not in fc["model"].values:
         raise EOError(f"forecast.model_for_optimization = {model!r} is not among the forecast models "
                       f"{list(fc['model'].values)}: add it to train.models")
-    forecast = _utc_series(fc["price_forecast"].sel(model=model).isel(zone=0))
-    actual = _utc_series(fc["price"].isel(zone=0))
+    forecast = _clock_series(fc["price_forecast"].sel(model=model).isel(zone=0), p)
+    actual = _clock_series(fc["price"].isel(zone=0), p)
     devices = {k: v.model_dump() for k, v in o.devices.items()}
     t0 = time.perf_counter()
     plan = plan_period(forecast, actual, devices, timezone=o.timezone, solver=o.solver, mip_gap=o.mip_gap,
@@ -357,7 +372,7 @@ def run_optimize(p: Params, paths: Paths = Paths()) -> dict:
     if o.compare_forecasts:
         metrics["by_forecast_model"] = _value_of_forecasts(fc, model, metrics, lambda f: plan_period(
             f, actual, devices, timezone=o.timezone, solver=o.solver, mip_gap=o.mip_gap, time_limit_s=o.time_limit_s,
-            progress=False))
+            progress=False), p)
     write_json(metrics, paths.metrics / "optimize.json")
     daily = plan[(plan["device"] == "total") & ~plan["status"].str.startswith("skipped")]
     daily = daily.set_index("date")[["unmanaged", "forecast", "perfect"]].dropna()
