@@ -26,9 +26,9 @@ from electricity_optimizer.sources import (
 
 # %% auto #0
 __all__ = ['ENTSOE_API_URL', 'ENTSOE_EIC', 'OCTOPUS_URL', 'OCTOPUS_REGIONS', 'URDB_URL', 'SOURCES', 'parse_entsoe_xml',
-           'entsoe_price_xml', 'EntsoeSource', 'fetch_entsoe_forecast', 'parse_octopus', 'OctopusSource',
-           'octopus_pages', 'agile_rate', 'read_urdb', 'fetch_urdb', 'SourceInfo', 'list_sources', 'make_source',
-           'Priced', 'PricingService']
+           'entsoe_price_xml', 'EntsoeSource', 'fetch_entsoe_forecast', 'forecast_for_intervals', 'parse_octopus',
+           'OctopusSource', 'octopus_pages', 'agile_rate', 'read_urdb', 'fetch_urdb', 'SourceInfo', 'list_sources',
+           'make_source', 'Priced', 'PricingService']
 
 # %% ../nbs/13_sources_more.ipynb #1abbfcd5
 ENTSOE_API_URL = "https://web-api.tp.entsoe.eu/api"
@@ -111,10 +111,11 @@ def _eic(zone: str) -> str:
 
 @dataclass
 class EntsoeSource(HttpSource):
-    "Day-ahead prices (A44) from the ENTSO-E Transparency Platform API; token from $ENTSOE_API_TOKEN (chunk_days up to a year)."
+    "Day-ahead prices (A44), with the load (A65) and wind and solar (A69) forecasts, from the ENTSO-E API; token from $ENTSOE_API_TOKEN."
     base_url: str = ENTSOE_API_URL  # API endpoint
     token_env: str = "ENTSOE_API_TOKEN"  # environment variable holding the security token
     name: str = "entsoe"
+    forecasts: bool = True  # attach the day-ahead load and wind + solar forecasts as exog_0, exog_1 (what the forecasters need)
     def zones(self) -> list[str]: return list(ENTSOE_EIC)
 
     def _get(self, params: dict, a, b) -> pd.DataFrame:
@@ -130,8 +131,13 @@ class EntsoeSource(HttpSource):
             parts.append(rows)
         rows = pd.concat(parts, ignore_index=True).drop_duplicates("timestamp", keep="last")
         if rows.empty: return empty_frame()
-        df = source_frame(pd.DatetimeIndex(rows.timestamp), zone, rows.value, rows.unit.iloc[0], rows.resolution, self.name)
-        return _between(df, start, end)
+        df = _between(source_frame(pd.DatetimeIndex(rows.timestamp), zone, rows.value, rows.unit.iloc[0], rows.resolution, self.name),
+                      start, end)
+        if self.forecasts and len(df):
+            a, b = df.timestamp.min(), df.timestamp.max() + pd.Timedelta(minutes=int(df.resolution.max()))
+            df["exog_0"] = forecast_for_intervals(fetch_entsoe_forecast(self, zone, a, b, "load"), df.timestamp, df.resolution)
+            df["exog_1"] = forecast_for_intervals(fetch_entsoe_forecast(self, zone, a, b, "wind_solar"), df.timestamp, df.resolution)
+        return df
 
 def fetch_entsoe_forecast(
     source: EntsoeSource,  # configured ENTSO-E source (URL, token, policy)
@@ -148,6 +154,30 @@ def fetch_entsoe_forecast(
     rows = rows.assign(zone=zone, timestamp=pd.to_datetime(rows.timestamp, utc=True).astype("datetime64[ns, UTC]"))
     rows = rows[(rows.timestamp >= utc(start)) & (rows.timestamp < utc(end))]
     return rows[["timestamp", "zone", "psr_type", "value", "unit", "resolution"]].reset_index(drop=True)
+
+def _quarter_hours(rows: pd.DataFrame) -> pd.Series:
+    "Long forecast rows summed over their psr types on a 15-minute grid (a coarser row repeats); NaN where a type is missing."
+    rows = rows.drop_duplicates(["timestamp", "psr_type"], keep="last")
+    k = (rows.resolution.to_numpy() // 15).astype(int)
+    rep = rows.loc[rows.index.repeat(k)]
+    t = pd.DatetimeIndex(rep.timestamp) + pd.to_timedelta(np.concatenate([np.arange(n) * 15 for n in k]), unit="min")
+    g = pd.Series(rep.value.to_numpy(float), t).groupby(level=0)
+    return g.sum().where(g.size() == rows.psr_type.fillna("").nunique())
+
+def forecast_for_intervals(
+    rows: pd.DataFrame,  # long forecast rows of `fetch_entsoe_forecast` (15 or 60 minutes, one or more psr types)
+    timestamp: pd.Series,  # UTC starts of the price intervals
+    resolution: pd.Series,  # their lengths, minutes
+) -> np.ndarray:
+    "The forecast summed over psr types and averaged over each interval; NaN where any quarter-hour of it is unknown."
+    out = np.full(len(timestamp), np.nan)
+    if rows.empty: return out
+    q = _quarter_hours(rows)
+    for r in np.unique(resolution):
+        m = resolution.to_numpy() == r
+        g = q.groupby(q.index.floor(f"{int(r)}min"))
+        out[m] = g.mean().where(g.count() == int(r) // 15).reindex(pd.DatetimeIndex(timestamp[m])).to_numpy()
+    return out
 
 # %% ../nbs/13_sources_more.ipynb #1cbb30ff
 OCTOPUS_URL = "https://api.octopus.energy/v1"

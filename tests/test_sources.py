@@ -174,7 +174,7 @@ def _entsoe_handler(frames: dict, token: str, resolution: int = 60):
 def test_entsoe_api_prices_dst_and_15_min(httpserver, entsoe, monkeypatch):
     monkeypatch.setenv("ENTSOE_API_TOKEN", "tok-123")
     httpserver.expect_request("/api").respond_with_handler(_entsoe_handler(entsoe, "tok-123"))
-    src = EntsoeSource(base_url=httpserver.url_for("/api"), policy=FAST, chunk_days=7)
+    src = EntsoeSource(base_url=httpserver.url_for("/api"), policy=FAST, chunk_days=7, forecasts=False)
     day = src.fetch("DE_LU", *local_day("2019-10-27"))
     assert len(day) == 25 and day.price.tolist() == _day(entsoe["DE_LU"], "2019-10-27").price.tolist()
     assert set(day.currency) == {"EUR"} and set(day.unit_orig) == {"EUR/MWH"} and set(day.source) == {"entsoe"}
@@ -187,7 +187,7 @@ def test_entsoe_api_prices_dst_and_15_min(httpserver, entsoe, monkeypatch):
 
 def test_entsoe_api_token_handling(httpserver, entsoe, monkeypatch, tmp_path):
     monkeypatch.delenv("ENTSOE_API_TOKEN", raising=False)
-    src = EntsoeSource(base_url=httpserver.url_for("/api"), policy=FAST, cache_dir=tmp_path)
+    src = EntsoeSource(base_url=httpserver.url_for("/api"), policy=FAST, cache_dir=tmp_path, forecasts=False)
     with pytest.raises(EOError, match="ENTSOE_API_TOKEN is not set"):
         src.fetch("DE_LU", "2019-01-01", "2019-01-02")
     monkeypatch.setenv("ENTSOE_API_TOKEN", "wrong-token")
@@ -225,7 +225,7 @@ def test_entsoe_a03_positions_left_out(entsoe):
 def _gl_xml(start: pd.Timestamp, values: list[float], psr: str | None, res: str = "PT60M") -> str:
     mkt = f"<MktPSRType><psrType>{psr}</psrType></MktPSRType>" if psr else ""
     pts = "".join(f"<Point><position>{i + 1}</position><quantity>{v:g}</quantity></Point>" for i, v in enumerate(values))
-    end = start + pd.Timedelta(hours=len(values))
+    end = start + pd.Timedelta(minutes=len(values) * int(res[2:-1]))
     return (f"<TimeSeries><mRID>1</mRID><businessType>A93</businessType><quantity_Measure_Unit.name>MAW</quantity_Measure_Unit.name>"
             f"<curveType>A01</curveType>{mkt}<Period><timeInterval><start>{start:%Y-%m-%dT%H:%MZ}</start><end>{end:%Y-%m-%dT%H:%MZ}</end>"
             f"</timeInterval><resolution>{res}</resolution>{pts}</Period></TimeSeries>")
@@ -255,6 +255,60 @@ def test_entsoe_load_and_wind_solar_forecasts(httpserver, entsoe, monkeypatch):
     assert ws[ws.psr_type == "B19"].value.tolist() == ref.wind_on_da.tolist()
     with pytest.raises(DataError, match="unknown forecast kind"):
         fetch_entsoe_forecast(src, "NL", "2020-01-01", "2020-01-02", "hydro")
+
+
+def _entsoe_api_from_csv(f: pd.DataFrame, token: str):
+    "A loopback ENTSO-E API serving one zone of the CSV collection: A44 prices hourly, A65 load and A69 wind/solar at 15 minutes."
+    quarter = lambda v: np.repeat(np.asarray(v, float), 4).tolist()  # a 15-minute product of the hourly forecasts
+    def handler(req):
+        if req.args.get("securityToken") != token: return Response("<html>Unauthorized</html>", status=401)
+        a, b = (pd.to_datetime(req.args[k], format="%Y%m%d%H%M", utc=True) for k in ("periodStart", "periodEnd"))
+        g = f[(f.timestamp >= a) & (f.timestamp < b)]
+        kind = req.args["documentType"]
+        if kind == "A44":
+            return Response(entsoe_price_xml(g, eic=req.args["in_Domain"]), content_type="text/xml")
+        if kind == "A65": series = _gl_xml(a, quarter(g.load_da), None, "PT15M")
+        else: series = _gl_xml(a, quarter(g.solar_da), "B16", "PT15M") + _gl_xml(a, quarter(g.wind_on_da), "B19", "PT15M")
+        ns = "urn:iec62325.351:tc57wg16:451-6:generationloaddocument:3:0"
+        return Response(f'<?xml version="1.0"?><GL_MarketDocument xmlns="{ns}"><type>{kind}</type>{series}</GL_MarketDocument>',
+                        content_type="text/xml")
+    return handler
+
+
+def test_entsoe_api_fills_a_store_that_gives_the_csv_features(httpserver, monkeypatch, tmp_path):
+    "Prices and forecasts from the API (forecasts at 15 minutes) build the same features as the CSV collection, DST week included."
+    from electricity_optimizer.features import build_features, wall_clock_days
+    from electricity_optimizer.sources_more import PricingService
+    from electricity_optimizer.store import read_store, update
+    import xarray as xr
+    monkeypatch.setenv("ENTSOE_API_TOKEN", "t")
+    csv = read_entsoe_csv(DATA / "entsoe" / "DE_LU.csv", fundamentals=True)
+    assert "wind_off_da" not in csv  # DE_LU publishes no offshore forecast in the collection
+    httpserver.expect_request("/api").respond_with_handler(_entsoe_api_from_csv(csv, "t"))
+    src = EntsoeSource(base_url=httpserver.url_for("/api"), policy=FAST, chunk_days=3)
+    got = PricingService([src]).fetch("DE_LU", "2022-10-24", "2022-11-03")
+    assert len(got.missing) == 0 and set(got.frame.source) == {"entsoe"}
+    ref = csv[(csv.timestamp >= utc("2022-10-24")) & (csv.timestamp < utc("2022-11-03"))]
+    assert got.frame.exog_0.tolist() == ref.exog_0.tolist() and got.frame.exog_1.tolist() == pytest.approx(ref.exog_1.tolist())
+    update(tmp_path / "store", got.frame)
+    api = build_features(wall_clock_days(read_store(tmp_path / "store"), "DE_LU", "2022-10-25", "2022-11-02"), "DE_LU")
+    base = build_features(wall_clock_days(csv, "DE_LU", "2022-10-25", "2022-11-02"), "DE_LU")
+    xr.testing.assert_allclose(api, base)
+    assert api.sizes["time"] == 8 * 24
+
+
+def test_entsoe_forecast_missing_quarter_hours_are_missing():
+    "An interval whose forecast lacks a quarter-hour, or one of its psr types, gets NaN rather than a partial value."
+    from electricity_optimizer.sources_more import forecast_for_intervals
+    t = pd.date_range("2023-01-01", periods=8, freq="15min", tz="UTC")
+    rows = pd.DataFrame({"timestamp": t.append(t[:4]), "value": [1.0] * 8 + [10.0] * 4, "resolution": 15,
+                         "psr_type": ["B19"] * 8 + ["B16"] * 4})
+    hours = pd.Series(pd.date_range("2023-01-01", periods=2, freq="h", tz="UTC"))
+    out = forecast_for_intervals(rows, hours, pd.Series([60, 60]))
+    assert out[0] == 11.0 and np.isnan(out[1])  # the second hour has no solar rows
+    out = forecast_for_intervals(rows.iloc[1:], hours, pd.Series([60, 60]))
+    assert np.isnan(out[0])  # a quarter-hour of wind is missing
+    assert np.isnan(forecast_for_intervals(rows.iloc[:0], hours, pd.Series([60, 60]))).all()
 
 
 # --- Energy-Charts over loopback -----------------------------------------------------------
