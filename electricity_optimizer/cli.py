@@ -16,8 +16,8 @@ from .config import EOError, load_params
 from . import pipeline
 
 # %% auto #0
-__all__ = ['app', 'bench_app', 'ingest', 'sources', 'quality', 'features', 'train', 'forecast', 'optimize', 'household', 'switch',
-           'report', 'bench_forecast', 'bench_tune', 'serve', 'main']
+__all__ = ['app', 'bench_app', 'ingest', 'sources', 'quality', 'features', 'predict', 'train', 'forecast', 'optimize',
+           'household', 'switch', 'report', 'bench_forecast', 'bench_tune', 'serve', 'main']
 
 # %% ../nbs/90_cli.ipynb #b0b985c1
 app = typer.Typer(
@@ -65,6 +65,18 @@ def quality(params: Path = _PARAMS):
 def features(params: Path = _PARAMS):
     "Build the hourly feature Dataset (prices, exogenous forecasts, calendar)."
     _stage(pipeline.run_features, params)
+
+@app.command()
+def predict(params: Path = _PARAMS,
+            day: Optional[str] = typer.Option(None, help="local day YYYY-MM-DD (default: the day after the features; an earlier day is a backtest)")):
+    """Forecast one day from the price store with every model of train.models (data.source: store); write
+    data/predictions/<zone>_<day>.csv and name the cheapest hours. Not a DVC stage: its answer changes with the day."""
+    def run(p, paths):
+        r = pipeline.run_predict(p, paths, day)
+        for m, v in r["mean_forecast"].items():
+            typer.echo(f"  {m:14} mean {v:9.2f}" + (f"   MAE {r['MAE'][m]:.3f}" if "MAE" in r else ""))
+        return r
+    _stage(run, params, "predict")
 
 @app.command()
 def train(params: Path = _PARAMS):

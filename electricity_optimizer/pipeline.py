@@ -20,8 +20,8 @@ from . import tracking
 
 # %% auto #0
 __all__ = ['REPORTS', 'Paths', 'find_root', 'download_cache', 'features_market', 'run_ingest', 'update_store', 'run_quality',
-           'run_features', 'split_days', 'run_train', 'run_forecast', 'summarize_plan', 'run_optimize', 'run_household',
-           'run_switch', 'run_report']
+           'run_features', 'split_days', 'run_train', 'run_forecast', 'run_predict', 'summarize_plan', 'run_optimize',
+           'run_household', 'run_switch', 'run_report']
 
 # %% ../nbs/80_pipeline.ipynb #cb22fd3e
 @dataclass(frozen=True)
@@ -297,6 +297,100 @@ def run_forecast(p: Params, paths: Paths = Paths()) -> dict:
     tracking.log_run("forecast", {"train.models": p.train.models, "data.market": features_market(p)}, metrics,
                      [paths.metrics / "forecast.json", paths.forecast], uri=p.tracking.uri, experiment=p.tracking.experiment)
     return metrics
+
+# %% ../nbs/80_pipeline.ipynb #46f5abcb
+def _day_exog(p: Params, zone: str, day: pd.Timestamp) -> tuple[pd.DataFrame, str]:
+    "The local day's load and wind/solar forecasts on its true UTC hours, from the first of `prices.sources` that has all of them."
+    from electricity_optimizer.features import market_spec
+    from electricity_optimizer.sources import local_day
+    from electricity_optimizer.sources_more import fetch_entsoe_forecast, forecast_for_intervals
+    a, b = local_day(str(day.date()), market_spec(zone)["timezone"])
+    hours = pd.Series(pd.date_range(a, b, freq="h", inclusive="left").as_unit("ns"))
+    why = []
+    for name in p.prices.sources:
+        if name not in ("entsoe", "entsoe_csv"):
+            why.append(f"{name} publishes no load or wind/solar forecasts"); continue
+        src = _price_source(name, p)
+        try:
+            if name == "entsoe":
+                hourly = pd.Series(60, index=hours.index)
+                exog = {c: forecast_for_intervals(fetch_entsoe_forecast(src, zone, a, b, kind), hours, hourly)
+                        for c, kind in (("exog_0", "load"), ("exog_1", "wind_solar"))}
+            else:
+                rows = src.fetch(zone, a, b).set_index("timestamp").reindex(hours)
+                exog = {c: rows[c].to_numpy(float) for c in ("exog_0", "exog_1")}
+        except EOError as e:
+            why.append(str(e)); continue
+        have = int(np.isfinite(exog["exog_0"]).sum() + np.isfinite(exog["exog_1"]).sum())
+        if have == 2 * len(hours):
+            return pd.DataFrame({"timestamp": hours, "zone": zone, "price": 0.0, "currency": "EUR", "resolution": 60,
+                                 "source": name, **exog}), name
+        why.append(f"{name}: {have} of {2 * len(hours)} hourly forecasts")
+    raise EOError(f"no load and wind/solar forecasts of {zone} for {day.date()} ({'; '.join(why)}): "
+                  "add entsoe to prices.sources and set ENTSOE_API_TOKEN")
+
+def _with_day(ds, p: Params, zone: str, day: pd.Timestamp) -> tuple:
+    "The features up to `day`, `day`'s price unknown (NaN), its exogenous forecasts known; its actual prices if held; where they came from."
+    import xarray as xr
+    from electricity_optimizer.features import build_features, day_index, wall_clock_days
+    days = day_index(ds)
+    if day <= days[-1]:
+        if day - pd.Timedelta(days=7) < days[0]: raise EOError(f"--day {day.date()} leaves less than a week of history before it: pick a later day")
+        sub = ds.sel(time=ds.local_date <= day)
+        actual = sub["price"].isel(zone=0).values[-24:].copy()
+        return sub.assign(price=sub["price"].where(sub.local_date < day)), actual, "features"
+    if day != days[-1] + pd.Timedelta(days=1):
+        raise EOError(f"the features end on {days[-1].date()}, so {day.date()} cannot be forecast yet: "
+                      "run `dvc repro` (ingest fills the store up to the latest published day) or pick --day up to "
+                      f"{(days[-1] + pd.Timedelta(days=1)).date()}")
+    rows, source = _day_exog(p, zone, day)
+    new = build_features(wall_clock_days(rows, zone, str(day.date()), str((day + pd.Timedelta(days=1)).date())), zone)
+    new = new.assign(price=new["price"] * np.nan)  # unknown: the placeholder only got it through the checks
+    return xr.concat([ds, new], dim="time", combine_attrs="override"), None, source
+
+def run_predict(p: Params, paths: Paths = Paths(), day: str | None = None) -> dict:
+    "Forecast one local day with every model of `train.models`: the day after the features by default."
+    from electricity_optimizer.features import clock_series, day_index, market_spec
+    from electricity_optimizer.forecast import SeasonalNaive, forecast_dataset
+    from electricity_optimizer.lear import LEAR
+    if p.data.source != "store":
+        raise EOError("eo predict forecasts from the price store: set data.source: store (and prices.zone), then run `dvc repro`")
+    zone, ds = features_market(p), _open_features(paths)
+    if ds.attrs.get("zone") != zone:
+        raise EOError(f"the features hold zone {ds.attrs.get('zone')}, params.yaml asks for {zone}: run `dvc repro` first")
+    target = pd.Timestamp(day).normalize() if day else day_index(ds)[-1] + pd.Timedelta(days=1)
+    ext, actual, source = _with_day(ds, p, zone, target)
+    out = {}
+    for name in p.train.models:
+        if name == "cnn_lstm":  # fine-tuned on the forecast stage's schedule from its first test day up to the day
+            model, _ = _production_cnn_lstm(p, paths)
+            first, every = pd.Timestamp(model.fit_until), p.forecast.cnn_lstm_update_every
+            days = day_index(ext)[(day_index(ext) >= first) & (day_index(ext) <= target)]
+            if every and len(days) > 1:
+                fc = forecast_dataset({name: _FineTuned(model, first)}, ext, days, fit=True, refit_every=every, progress=_progress())
+                out[name] = fc["price_forecast"].sel(model=name).isel(zone=0).values[-24:]
+            else: out[name] = model.predict_days(ext, [target])[0]
+        elif name.startswith("lear_"): out[name] = LEAR(int(name.removeprefix("lear_"))).fit(ext, target).predict(ext, target)
+        else: out[name] = SeasonalNaive(period=name.removeprefix("naive_")).predict(ext, target)
+    spec = market_spec(zone)
+    stamps = ext["time"].values[-24:]
+    table = pd.DataFrame({m: np.asarray(v, float) for m, v in out.items()}, index=pd.DatetimeIndex(stamps))
+    if actual is not None: table["actual"] = actual
+    clock = pd.DataFrame({c: clock_series(table[c], spec["timezone"], spec["std_utc_offset_h"]) for c in table})
+    clock.insert(0, "local_time", clock.index.tz_convert(spec["timezone"]).strftime("%Y-%m-%d %H:%M%z"))
+    path = paths.root / "data" / "predictions" / f"{zone}_{target.date()}.csv"
+    write_text(clock.rename_axis("utc_start").reset_index().to_csv(index=False, float_format="%.3f"), path)
+    chosen = p.forecast.model_for_optimization
+    best = clock[chosen].nsmallest(3) if chosen in clock else clock.iloc[:, 1].nsmallest(3)
+    result = {"zone": zone, "day": str(target.date()), "exogenous_from": source, "models": list(out), "file": str(path),
+              "mean_forecast": {m: round(float(np.mean(v)), 2) for m, v in out.items()},
+              "cheapest_hours": [t.tz_convert(spec["timezone"]).strftime("%H:%M") for t in best.index]}
+    if actual is not None:
+        result["MAE"] = {m: round(float(np.mean(np.abs(np.asarray(v) - actual))), 3) for m, v in out.items()}
+    tracking.log_run("predict", {"day": result["day"], "zone": zone, "train.models": p.train.models}, 
+                     {k: v for k, v in result.items() if k in ("mean_forecast", "MAE")}, [path],
+                     uri=p.tracking.uri, experiment=p.tracking.experiment)
+    return result
 
 # %% ../nbs/80_pipeline.ipynb #a11eec2b
 def _clock_series(da, p: Params) -> pd.Series:

@@ -60,3 +60,68 @@ def test_features_record_the_store_as_their_source(store_repo):
     with xr.open_dataset(store_repo["repo"] / "data" / "features" / "features.nc") as ds:
         assert (ds.attrs["source"], ds.attrs["market"], ds.attrs["zone"]) == ("store", "DE_LU", "DE_LU")
         assert str(ds.local_date.values[0])[:10] == "2023-01-02"
+
+
+def _predictions(repo, day) -> pd.DataFrame:
+    return pd.read_csv(repo / "data" / "predictions" / f"DE_LU_{day}.csv", parse_dates=["utc_start"])
+
+
+def test_predict_on_a_test_day_replays_the_forecast_stage(store_repo):
+    "`eo predict --day` inside the features is a backtest: every model gives what the forecast stage gave that day."
+    repo = store_repo["repo"]
+    out = run(["eo", "predict", "--day", "2023-06-29"], repo).stdout
+    assert "exogenous_from=features" in out and "MAE" in out
+    got = _predictions(repo, "2023-06-29")
+    with xr.open_dataset(repo / "data" / "forecasts" / "forecast.nc") as fc:
+        day = fc["price_forecast"].isel(zone=0).isel(time=slice(-24, None))
+        for m in ("naive_daily", "naive_weekly", "lear_84", "cnn_lstm"):
+            assert got[m].to_numpy() == pytest.approx(day.sel(model=m).values, abs=6e-4), m
+        assert got["actual"].to_numpy() == pytest.approx(fc["price"].isel(zone=0).values[-24:], abs=6e-4)
+
+
+def test_predict_the_day_after_the_features_from_its_published_forecasts(store_repo, shared_data):
+    repo = store_repo["repo"]
+    out = run(["eo", "predict"], repo).stdout
+    assert "day=2023-06-30" in out and "exogenous_from=entsoe_csv" in out and "cheapest_hours=" in out
+    got = _predictions(repo, "2023-06-30")
+    assert len(got) == 24 and got.local_time.iloc[0] == "2023-06-30 00:00+0200" and "actual" not in got
+    assert got[["naive_daily", "naive_weekly", "lear_84", "cnn_lstm"]].notna().all().all()
+    # a Friday: the daily naive forecast is Thursday's price at the same local hour, read straight from the CSV
+    published = _csv_prices(shared_data / "entsoe" / "DE_LU.csv")
+    thursday = [published[pd.Timestamp("2023-06-29") + pd.Timedelta(hours=h)] for h in range(24)]
+    assert got["naive_daily"].tolist() == pytest.approx(thursday, abs=6e-4)
+
+
+def test_predict_refuses_days_it_cannot_forecast(store_repo):
+    repo = store_repo["repo"]
+    r = run(["eo", "predict", "--day", "2023-07-05"], repo, check=False)
+    assert r.returncode == 2 and "the features end on 2023-06-29, so 2023-07-05 cannot be forecast yet" in r.stderr
+    p = yaml.safe_load((repo / "params.yaml").read_text())
+    p["data"]["source"] = "epf"
+    (repo / "params-epf.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
+    r = run(["eo", "predict", "-p", "params-epf.yaml"], repo, check=False)
+    assert r.returncode == 2 and "eo predict forecasts from the price store: set data.source: store" in r.stderr
+    p["data"]["source"], p["prices"]["sources"] = "store", ["energy_charts"]
+    (repo / "params-ec.yaml").write_text(yaml.safe_dump(p, sort_keys=False))
+    r = run(["eo", "predict", "-p", "params-ec.yaml"], repo, check=False)
+    assert r.returncode == 2 and "no load and wind/solar forecasts of DE_LU for 2023-06-30 (energy_charts publishes no load" in r.stderr
+
+
+def test_next_day_forecasts_come_from_the_entsoe_api(httpserver, monkeypatch, shared_data):
+    "For the day after the store, the load and wind/solar forecasts come from the API (A65, A69 at 15 minutes), hour by hour."
+    from electricity_optimizer import pipeline
+    from electricity_optimizer.config import Params
+    from electricity_optimizer.sources import read_entsoe_csv, utc
+    from electricity_optimizer.sources_more import EntsoeSource
+    from test_sources import FAST, _entsoe_api_from_csv
+    csv = read_entsoe_csv(shared_data / "entsoe" / "DE_LU.csv", fundamentals=True)
+    monkeypatch.setenv("ENTSOE_API_TOKEN", "t")
+    httpserver.expect_request("/api").respond_with_handler(_entsoe_api_from_csv(csv, "t"))
+    api = EntsoeSource(base_url=httpserver.url_for("/api"), policy=FAST)
+    monkeypatch.setattr(pipeline, "_price_source", lambda name, p: api)
+    p = Params.model_validate({"prices": {"sources": ["octopus", "entsoe"], "since": "2023-01-01"},
+                               "data": {"source": "store", "since": "2023-01-02"}})
+    rows, source = pipeline._day_exog(p, "DE_LU", pd.Timestamp("2023-03-26"))  # the spring DST day: 23 hours
+    ref = csv[(csv.timestamp >= utc("2023-03-25 23:00")) & (csv.timestamp < utc("2023-03-26 22:00"))]
+    assert source == "entsoe" and len(rows) == 23
+    assert rows.exog_0.tolist() == ref.exog_0.tolist() and rows.exog_1.tolist() == pytest.approx(ref.exog_1.tolist())
