@@ -37,6 +37,8 @@ class Paths:
     @property
     def model(self): return self.root / "data/models/cnn_lstm.pt"
     @property
+    def fine_tuned(self): return self.root / "data/models/cnn_lstm_after_forecast.pt"  # where the forecast stage left it
+    @property
     def forecast(self): return self.root / "data/forecasts/forecast.nc"
     @property
     def savings(self): return self.root / "data/schedules/savings.parquet"
@@ -265,6 +267,12 @@ class _FineTuned:
     def predict_days(self, ds, days, progress=False):
         return self.model.predict_days(ds, days, progress=progress)
 
+def _save_fine_tuned(model, forecaster: str, test: pd.DatetimeIndex, every: int, paths: Paths):
+    "The CNN-LSTM as the last test day left it, and what it continues: `eo predict` takes up from here instead of replaying the test period."
+    model.save(paths.fine_tuned)
+    write_json({"forecaster": forecaster, "first_test_day": str(test[0].date()), "last_test_day": str(test[-1].date()),
+                "update_every": every}, paths.fine_tuned.with_suffix(".json"))
+
 def run_forecast(p: Params, paths: Paths = Paths()) -> dict:
     "Forecast every test day with every model; metrics to `metrics/forecast.json`."
     import xarray as xr
@@ -286,6 +294,7 @@ def run_forecast(p: Params, paths: Paths = Paths()) -> dict:
     pf = xr.concat([f["price_forecast"] for f in parts], dim="model").sel(model=list(p.train.models))
     fc = xr.Dataset({"price_forecast": pf, "price": parts[0]["price"]}, attrs=parts[0].attrs)
     write_netcdf(fc, paths.forecast)
+    if tuned: _save_fine_tuned(tuned["cnn_lstm"].model, forecaster, test, every, paths)
     scores = evaluate(fc)
     metrics = {"market": features_market(p), "test_days": len(test), "test_start": str(test[0].date()),
                "test_end": str(test[-1].date()), "models": scores, **({"forecaster": forecaster} if forecaster else {}),
@@ -348,6 +357,17 @@ def _with_day(ds, p: Params, zone: str, day: pd.Timestamp) -> tuple:
     new = new.assign(price=new["price"] * np.nan)  # unknown: the placeholder only got it through the checks
     return xr.concat([ds, new], dim="time", combine_attrs="override"), None, source
 
+def _left_by_forecast(paths: Paths, forecaster: str, first: pd.Timestamp, target: pd.Timestamp, every: int):
+    "The forecast stage's fine-tuned CNN-LSTM if it was left by this registered network on the day before `target`, else None."
+    import json
+    from electricity_optimizer.cnn_lstm import CNNLSTMModel
+    meta = paths.fine_tuned.with_suffix(".json")
+    if not (meta.exists() and paths.fine_tuned.exists()): return None
+    m = json.loads(meta.read_text())
+    want = {"forecaster": forecaster, "first_test_day": str(first.date()),
+            "last_test_day": str((target - pd.Timedelta(days=1)).date()), "update_every": every}
+    return CNNLSTMModel.load(paths.fine_tuned) if m == want else None
+
 def run_predict(p: Params, paths: Paths = Paths(), day: str | None = None) -> dict:
     "Forecast one local day with every model of `train.models`: the day after the features by default."
     from electricity_optimizer.features import clock_series, day_index, market_spec
@@ -360,16 +380,20 @@ def run_predict(p: Params, paths: Paths = Paths(), day: str | None = None) -> di
         raise EOError(f"the features hold zone {ds.attrs.get('zone')}, params.yaml asks for {zone}: run `dvc repro` first")
     target = pd.Timestamp(day).normalize() if day else day_index(ds)[-1] + pd.Timedelta(days=1)
     ext, actual, source = _with_day(ds, p, zone, target)
-    out = {}
+    out, cnn_from = {}, None
     for name in p.train.models:
         if name == "cnn_lstm":  # fine-tuned on the forecast stage's schedule from its first test day up to the day
-            model, _ = _production_cnn_lstm(p, paths)
+            model, forecaster = _production_cnn_lstm(p, paths)
             first, every = pd.Timestamp(model.fit_until), p.forecast.cnn_lstm_update_every
             days = day_index(ext)[(day_index(ext) >= first) & (day_index(ext) <= target)]
-            if every and len(days) > 1:
+            left = _left_by_forecast(paths, forecaster, first, target, every) if every and len(days) > 1 else None
+            if left is not None:  # continue where the forecast stage stopped: one more step of its schedule
+                if (len(days) - 1) % every == 0: left.update(ext, target)
+                out[name], cnn_from = left.predict_days(ext, [target])[0], "the forecast stage's fine-tuned network"
+            elif every and len(days) > 1:
                 fc = forecast_dataset({name: _FineTuned(model, first)}, ext, days, fit=True, refit_every=every, progress=_progress())
-                out[name] = fc["price_forecast"].sel(model=name).isel(zone=0).values[-24:]
-            else: out[name] = model.predict_days(ext, [target])[0]
+                out[name], cnn_from = fc["price_forecast"].sel(model=name).isel(zone=0).values[-24:], f"{len(days) - 1} fine-tuning steps replayed"
+            else: out[name], cnn_from = model.predict_days(ext, [target])[0], "the registered network"
         elif name.startswith("lear_"): out[name] = LEAR(int(name.removeprefix("lear_"))).fit(ext, target).predict(ext, target)
         else: out[name] = SeasonalNaive(period=name.removeprefix("naive_")).predict(ext, target)
     spec = market_spec(zone)
@@ -383,6 +407,7 @@ def run_predict(p: Params, paths: Paths = Paths(), day: str | None = None) -> di
     chosen = p.forecast.model_for_optimization
     best = clock[chosen].nsmallest(3) if chosen in clock else clock.iloc[:, 1].nsmallest(3)
     result = {"zone": zone, "day": str(target.date()), "exogenous_from": source, "models": list(out), "file": str(path),
+              **({"cnn_lstm_from": cnn_from} if cnn_from else {}),
               "mean_forecast": {m: round(float(np.mean(v)), 2) for m, v in out.items()},
               "cheapest_hours": [t.tz_convert(spec["timezone"]).strftime("%H:%M") for t in best.index]}
     if actual is not None:

@@ -83,7 +83,17 @@ def test_predict_the_day_after_the_features_from_its_published_forecasts(store_r
     repo = store_repo["repo"]
     out = run(["eo", "predict"], repo).stdout
     assert "day=2023-06-30" in out and "exogenous_from=entsoe_csv" in out and "cheapest_hours=" in out
+    assert "cnn_lstm_from=the forecast stage's fine-tuned network" in out
     got = _predictions(repo, "2023-06-30")
+    # continuing from where the forecast stage left the network gives what replaying its fine-tuning gives
+    meta = repo / "data" / "models" / "cnn_lstm_after_forecast.json"
+    kept = meta.read_text()
+    meta.unlink()
+    try:
+        assert "cnn_lstm_from=7 fine-tuning steps replayed" in run(["eo", "predict"], repo).stdout
+        assert _predictions(repo, "2023-06-30").cnn_lstm.tolist() == got.cnn_lstm.tolist()
+    finally:
+        meta.write_text(kept)
     assert len(got) == 24 and got.local_time.iloc[0] == "2023-06-30 00:00+0200" and "actual" not in got
     assert got[["naive_daily", "naive_weekly", "lear_84", "cnn_lstm"]].notna().all().all()
     # a Friday: the daily naive forecast is Thursday's price at the same local hour, read straight from the CSV
