@@ -171,13 +171,8 @@ def clock_series(
     utc_offset_h: int,  # its standard UTC offset, hours
 ) -> pd.Series:
     "`s` on the true UTC hours of the local clock: 23 hours on the spring DST day, 25 in autumn."
+    from electricity_optimizer.sources import _localize  # the ENTSO-E CSV reader's rule for wall-clock rows
     t = pd.DatetimeIndex(s.index)
     t = t.tz_convert("UTC").tz_localize(None) if t.tz is not None else t
-    wall = t + pd.Timedelta(hours=utc_offset_h)
-    summer = wall.tz_localize(timezone, ambiguous=np.ones(len(wall), bool), nonexistent="NaT")
-    winter = wall.tz_localize(timezone, ambiguous=np.zeros(len(wall), bool), nonexistent="NaT")
-    keep = np.asarray(summer.notna())  # the spring's hour that never happened goes
-    twice = keep & np.asarray(winter != summer)  # the autumn's repeated hour: both instants
-    idx = summer[keep].append(winter[twice]).tz_convert("UTC").as_unit("ns")
-    out = pd.Series(np.concatenate([s.to_numpy()[keep], s.to_numpy()[twice]]), idx, name=s.name)
-    return out.sort_index(kind="stable")
+    utc, rows = _localize(pd.Series(t + pd.Timedelta(hours=utc_offset_h)), timezone)
+    return pd.Series(s.to_numpy()[rows], utc, name=s.name).sort_index(kind="stable")

@@ -312,7 +312,6 @@ def _day_exog(p: Params, zone: str, day: pd.Timestamp) -> tuple[pd.DataFrame, st
     "The local day's load and wind/solar forecasts on its true UTC hours, from the first of `prices.sources` that has all of them."
     from electricity_optimizer.features import market_spec
     from electricity_optimizer.sources import local_day
-    from electricity_optimizer.sources_more import fetch_entsoe_forecast, forecast_for_intervals
     a, b = local_day(str(day.date()), market_spec(zone)["timezone"])
     hours = pd.Series(pd.date_range(a, b, freq="h", inclusive="left").as_unit("ns"))
     why = []
@@ -321,10 +320,7 @@ def _day_exog(p: Params, zone: str, day: pd.Timestamp) -> tuple[pd.DataFrame, st
             why.append(f"{name} publishes no load or wind/solar forecasts"); continue
         src = _price_source(name, p)
         try:
-            if name == "entsoe":
-                hourly = pd.Series(60, index=hours.index)
-                exog = {c: forecast_for_intervals(fetch_entsoe_forecast(src, zone, a, b, kind), hours, hourly)
-                        for c, kind in (("exog_0", "load"), ("exog_1", "wind_solar"))}
+            if name == "entsoe": exog = src.day_ahead_forecasts(zone, hours, pd.Series(60, index=hours.index))
             else:
                 rows = src.fetch(zone, a, b).set_index("timestamp").reindex(hours)
                 exog = {c: rows[c].to_numpy(float) for c in ("exog_0", "exog_1")}
@@ -385,7 +381,8 @@ def run_predict(p: Params, paths: Paths = Paths(), day: str | None = None) -> di
         if name == "cnn_lstm":  # fine-tuned on the forecast stage's schedule from its first test day up to the day
             model, forecaster = _production_cnn_lstm(p, paths)
             first, every = pd.Timestamp(model.fit_until), p.forecast.cnn_lstm_update_every
-            days = day_index(ext)[(day_index(ext) >= first) & (day_index(ext) <= target)]
+            known = day_index(ext)
+            days = known[(known >= first) & (known <= target)]
             left = _left_by_forecast(paths, forecaster, first, target, every) if every and len(days) > 1 else None
             if left is not None:  # continue where the forecast stage stopped: one more step of its schedule
                 if (len(days) - 1) % every == 0: left.update(ext, target)

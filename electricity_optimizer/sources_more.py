@@ -133,11 +133,14 @@ class EntsoeSource(HttpSource):
         if rows.empty: return empty_frame()
         df = _between(source_frame(pd.DatetimeIndex(rows.timestamp), zone, rows.value, rows.unit.iloc[0], rows.resolution, self.name),
                       start, end)
-        if self.forecasts and len(df):
-            a, b = df.timestamp.min(), df.timestamp.max() + pd.Timedelta(minutes=int(df.resolution.max()))
-            df["exog_0"] = forecast_for_intervals(fetch_entsoe_forecast(self, zone, a, b, "load"), df.timestamp, df.resolution)
-            df["exog_1"] = forecast_for_intervals(fetch_entsoe_forecast(self, zone, a, b, "wind_solar"), df.timestamp, df.resolution)
+        if self.forecasts and len(df): df = df.assign(**self.day_ahead_forecasts(zone, df.timestamp, df.resolution))
         return df
+
+    def day_ahead_forecasts(self, zone: str, timestamp: pd.Series, resolution: pd.Series) -> dict[str, np.ndarray]:
+        "`exog_0` (load, A65) and `exog_1` (wind + solar, A69) over the intervals starting at `timestamp`, `resolution` minutes long."
+        a, b = timestamp.min(), timestamp.max() + pd.Timedelta(minutes=int(resolution.max()))
+        return {c: forecast_for_intervals(fetch_entsoe_forecast(self, zone, a, b, kind), timestamp, resolution)
+                for c, kind in (("exog_0", "load"), ("exog_1", "wind_solar"))}
 
 def fetch_entsoe_forecast(
     source: EntsoeSource,  # configured ENTSO-E source (URL, token, policy)
@@ -155,14 +158,12 @@ def fetch_entsoe_forecast(
     rows = rows[(rows.timestamp >= utc(start)) & (rows.timestamp < utc(end))]
     return rows[["timestamp", "zone", "psr_type", "value", "unit", "resolution"]].reset_index(drop=True)
 
-def _quarter_hours(rows: pd.DataFrame) -> pd.Series:
-    "Long forecast rows summed over their psr types on a 15-minute grid (a coarser row repeats); NaN where a type is missing."
-    rows = rows.drop_duplicates(["timestamp", "psr_type"], keep="last")
-    k = (rows.resolution.to_numpy() // 15).astype(int)
-    rep = rows.loc[rows.index.repeat(k)]
-    t = pd.DatetimeIndex(rep.timestamp) + pd.to_timedelta(np.concatenate([np.arange(n) * 15 for n in k]), unit="min")
-    g = pd.Series(rep.value.to_numpy(float), t).groupby(level=0)
-    return g.sum().where(g.size() == rows.psr_type.fillna("").nunique())
+def _quarter_hours(rows: pd.DataFrame) -> pd.DataFrame:
+    "Long forecast rows summed over their psr types on a 15-minute grid (`resample_prices` repeats a coarser row); NaN where a type is missing."
+    rows = rows.drop_duplicates(["timestamp", "psr_type"], keep="last").assign(psr_type=lambda r: r.psr_type.fillna(""))
+    g = resample_prices(rows[["timestamp", "zone", "value", "resolution", "psr_type"]], 15).groupby("timestamp").value
+    total = g.sum().where(g.size() == rows.psr_type.nunique())
+    return pd.DataFrame({"timestamp": total.index, "zone": rows.zone.iloc[0], "value": total.to_numpy(), "resolution": 15})
 
 def forecast_for_intervals(
     rows: pd.DataFrame,  # long forecast rows of `fetch_entsoe_forecast` (15 or 60 minutes, one or more psr types)
@@ -172,11 +173,11 @@ def forecast_for_intervals(
     "The forecast summed over psr types and averaged over each interval; NaN where any quarter-hour of it is unknown."
     out = np.full(len(timestamp), np.nan)
     if rows.empty: return out
-    q = _quarter_hours(rows)
+    q = _quarter_hours(rows).dropna(subset=["value"])
     for r in np.unique(resolution):
         m = resolution.to_numpy() == r
-        g = q.groupby(q.index.floor(f"{int(r)}min"))
-        out[m] = g.mean().where(g.count() == int(r) // 15).reindex(pd.DatetimeIndex(timestamp[m])).to_numpy()
+        per = resample_prices(q, int(r))  # the mean of whole intervals only: one missing quarter-hour drops the interval
+        out[m] = per.set_index("timestamp").value.reindex(pd.DatetimeIndex(timestamp[m])).to_numpy()
     return out
 
 # %% ../nbs/13_sources_more.ipynb #1cbb30ff

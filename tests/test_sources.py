@@ -301,7 +301,7 @@ def test_entsoe_forecast_missing_quarter_hours_are_missing():
     "An interval whose forecast lacks a quarter-hour, or one of its psr types, gets NaN rather than a partial value."
     from electricity_optimizer.sources_more import forecast_for_intervals
     t = pd.date_range("2023-01-01", periods=8, freq="15min", tz="UTC")
-    rows = pd.DataFrame({"timestamp": t.append(t[:4]), "value": [1.0] * 8 + [10.0] * 4, "resolution": 15,
+    rows = pd.DataFrame({"timestamp": t.append(t[:4]), "zone": "DE_LU", "value": [1.0] * 8 + [10.0] * 4, "resolution": 15,
                          "psr_type": ["B19"] * 8 + ["B16"] * 4})
     hours = pd.Series(pd.date_range("2023-01-01", periods=2, freq="h", tz="UTC"))
     out = forecast_for_intervals(rows, hours, pd.Series([60, 60]))
