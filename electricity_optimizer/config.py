@@ -83,6 +83,7 @@ class QualityParams(_Section):
     price_max: float = 4000.0  # highest plausible price per MWh (EU harmonised maximum clearing price)
     spike_z: float = Field(6.0, gt=0)  # robust z-score above which a price is flagged as a spike (never dropped)
     max_gap_intervals: int = Field(0, ge=0)  # missing intervals tolerated before the stage fails
+    max_exog_gap_h: int = Field(48, ge=0)  # longest run of missing exogenous-forecast hours the features interpolate; longer stops them
 
 # %% ../nbs/00_config.ipynb #307a9864
 def _model_name(v: str) -> str:
@@ -220,7 +221,7 @@ class SwitchParams(_Section):
     annual_kwh: float = Field(7000.0, gt=0, le=1e6)  # yearly consumption (h25 profile)
     profile_year: int = Field(2024, ge=2000, le=2100)  # local calendar year of the profile (h25 or opsd)
     timezone: str = "Pacific/Auckland"  # the household's and the catalog's time zone
-    southern_hemisphere: bool = True  # shift the (German) H25 seasons by half a year
+    southern_hemisphere: bool = True  # shift the (German) H25 seasons and the price years of scenario_market by half a year
     shiftable_share: float = Field(0.10, ge=0, le=1)  # share of each day's energy the household can move
     shift_window_h: float = Field(4.0, gt=0, le=24)  # moved energy goes to the cheapest this-many hours of the day
     assume_shifting: bool = False  # rank with the saving of shifting included

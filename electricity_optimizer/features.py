@@ -46,19 +46,33 @@ def _check_hourly(df: pd.DataFrame, zone: str) -> pd.Series:
                         "run the quality stage and ingest the missing hours")
     return ts
 
-def _fill_exog(values: pd.Series, name: str, long_name: str) -> tuple[np.ndarray, dict]:
+def _longest_run(missing: np.ndarray) -> tuple[int, int]:
+    "Length and first position of the longest run of True in `missing`; (0, -1) when there is none."
+    edges = np.diff(np.r_[0, missing.astype(np.int8), 0])
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if not len(starts): return 0, -1
+    i = int(np.argmax(ends - starts))
+    return int(ends[i] - starts[i]), int(starts[i])
+
+def _fill_exog(values: pd.Series, name: str, long_name: str, time: pd.DatetimeIndex, max_gap_h: int) -> tuple[np.ndarray, dict]:
     v = values.astype("float64")
     zeros, nans = int((v == 0).sum()), int(v.isna().sum())
     v = v.mask(v == 0)
     if v.isna().all():
         raise DataError(f"exogenous column {name} ({long_name}) has no usable value: check the source or drop it")
+    gap, at = _longest_run(v.isna().to_numpy())
+    if gap > max_gap_h:
+        raise DataError(f"exogenous column {name} ({long_name}) is missing for {gap} hours from {time[at]:%Y-%m-%d %H:%M} UTC, "
+                        f"longer than the {max_gap_h} hours the features interpolate: start data.since after the gap, "
+                        "fill the source, or raise quality.max_exog_gap_h")
     v = v.interpolate(method="linear", limit_direction="both")
-    return v.to_numpy(), dict(long_name=long_name, zeros_filled=zeros, nans_filled=nans)
+    return v.to_numpy(), dict(long_name=long_name, zeros_filled=zeros, nans_filled=nans, longest_gap_h=gap)
 
 # %% ../nbs/20_features.ipynb #f804e204
 def build_features(
     df: pd.DataFrame,  # canonical price frame with exog_0 and exog_1; rows of other zones are ignored
     market: str,  # EPF market code (NP, PJM, DE) or a price-store zone of `STORE_ZONES` (DE_LU, ...)
+    max_exog_gap_h: int = 48,  # longest run of missing (or zero) exogenous hours that is interpolated; a longer one is an error
 ) -> xr.Dataset:
     "Hourly Dataset of price and exogenous forecasts on (time, zone), with local-day coordinates."
     spec = market_spec(market)
@@ -81,7 +95,7 @@ def build_features(
     if local[0].hour != 0 or local[-1].hour != 23:
         raise DataError(f"features need whole local days: zone {zone} runs from local {local[0]} to {local[-1]}: "
                         "ingest with since/until on day boundaries")
-    exog = {c: _fill_exog(d[c], c, spec["exogenous"][i]) for i, c in enumerate(["exog_0", "exog_1"])}
+    exog = {c: _fill_exog(d[c], c, spec["exogenous"][i], time, max_exog_gap_h) for i, c in enumerate(["exog_0", "exog_1"])}
     data_vars = {"price": (("time", "zone"), d.price.to_numpy("float64")[:, None],
                            dict(units=f"{currency}/MWh", long_name=f"day-ahead price ({spec['price_column']})"))}
     data_vars |= {c: (("time", "zone"), v[:, None], attrs) for c, (v, attrs) in exog.items()}

@@ -175,7 +175,7 @@ def run_features(p: Params, paths: Paths = Paths()) -> dict:
     from electricity_optimizer.features import build_features
     df = pd.read_parquet(_need(paths.prices, "ingest"))
     _need(paths.flags, "quality")
-    ds = build_features(df, features_market(p))
+    ds = build_features(df, features_market(p), p.quality.max_exog_gap_h)
     write_netcdf(ds, paths.features)
     return {"hours": int(ds.sizes["time"])}
 
@@ -589,8 +589,12 @@ def run_switch(p: Params, paths: Paths = Paths()) -> dict:
     household = _switch_household(p)
     scenarios = None
     if any(t.wholesale_multiplier for t in catalog):
+        from electricity_optimizer.features import clock_series, market_spec
+        spec = market_spec(s.scenario_market)
         epf = read_epf(_mirror_file(p, f"epf/{s.scenario_market}.csv"), s.scenario_market)
-        scenarios = price_scenarios(epf.set_index("timestamp")["price"], household.consumption.index, s.scenario_years)
+        wholesale = clock_series(epf.set_index("timestamp")["price"], spec["timezone"], spec["std_utc_offset_h"])
+        scenarios = price_scenarios(wholesale, household.consumption.index, s.scenario_years, spec["timezone"], s.timezone,
+                                    26 if s.southern_hemisphere else 0)  # the market's hours and seasons on the household's
     ranking, metrics = run_switching(current, candidates, household, scenarios, s.margin, today, s.assume_shifting)
     return _write_switch(p, paths, ranking, metrics)
 

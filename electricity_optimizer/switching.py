@@ -82,20 +82,37 @@ def shift_load(
 
 # %% ../nbs/53_switching.ipynb #e8beeec6
 def price_scenarios(
-    prices: pd.Series,  # wholesale price per MWh, tz-aware index, several years
-    index: pd.DatetimeIndex,  # the household's slots
+    prices: pd.Series,  # wholesale price per MWh, tz-aware index on true UTC hours, several years
+    index: pd.DatetimeIndex,  # the household's slots, tz-aware
     years: Sequence[int],  # historical years to replay
-    timezone: str = "Europe/Berlin",  # zone of the calendar years
+    timezone: str = "Europe/Berlin",  # the market's zone: its calendar years and its clock
+    household_timezone: str | None = None,  # the household's zone (None: `index`'s own)
+    season_shift_weeks: int = 0,  # 26: a northern market's seasons on a southern-hemisphere household
 ) -> dict[str, pd.Series]:
-    "One wholesale series per historical year, aligned by weekday onto `index`."
-    loc = prices.index.tz_convert(timezone)
+    "One wholesale series per historical year on `index`: the price at the same weekday and local hour."
+    if not 0 <= season_shift_weeks < 52: raise SwitchingError(f"season_shift_weeks {season_shift_weeks}: must be 0 to 51 (26: half a year)")
+    wall = prices.index.tz_convert(timezone).tz_localize(None)  # the market's clock
+    target = index.tz_convert(household_timezone or index.tz).tz_localize(None)  # the household's clock
+    week = pd.Timedelta(weeks=1)
     out = {}
     for y in years:
-        py = prices[loc.year == y]
-        if len(py) < 24 * 300: raise SwitchingError(f"price scenario {y}: only {len(py)} prices in that year; pick years the data covers")
-        weeks = int(np.floor((index[0] - py.index[0]) / pd.Timedelta(weeks=1)))  # start on or before the household's
-        moved = pd.Series(py.to_numpy(float), index=py.index + pd.Timedelta(weeks=weeks))
-        out[str(y)] = moved.reindex(moved.index.union(index)).ffill().bfill().reindex(index)
+        sel = wall.year == y
+        if sel.sum() < 24 * 300: raise SwitchingError(f"price scenario {y}: only {int(sel.sum())} prices in that year; pick years the data covers")
+        py = pd.Series(prices.to_numpy(float)[sel], index=wall[sel])
+        py = py[~py.index.duplicated()]  # the autumn's repeated hour: its first price
+        if season_shift_weeks:  # rotate by whole weeks: the part from the cut first, the part before it after
+            cut = py.index[0] + season_shift_weeks * week
+            late, early = py[py.index >= cut], py[py.index < cut]
+            py = pd.concat([late.set_axis(late.index - season_shift_weeks * week),
+                            early.set_axis(early.index + (52 - season_shift_weeks) * week)])
+            py = py[~py.index.duplicated(keep="first")].sort_index()
+        head = py[py.index < py.index[0] + 2 * week]  # the year's first two weeks again after its end: the shift
+        py = pd.concat([py, head.set_axis(head.index + 52 * week)])  # leaves up to 6 days after it to cover
+        py = py[~py.index.duplicated(keep="first")]
+        weeks = int(np.floor((target[0] - py.index[0]) / week))  # start on or before the household's
+        moved = py.set_axis(py.index + weeks * week)
+        filled = moved.reindex(moved.index.union(target.unique())).ffill().bfill()
+        out[str(y)] = pd.Series(filled.reindex(target).to_numpy(), index=index)
     return out
 
 # %% ../nbs/53_switching.ipynb #0e30de1f

@@ -55,6 +55,29 @@ def test_missing_data_file_keeps_previous_prices(repro_repo, tmp_path):
     assert _digest(repo / "data/raw/prices.parquet") == before
 
 
+def test_long_exogenous_gap_stops_features_and_keeps_them(repro_repo):
+    "Three days without a load forecast are not bridged by a straight line: one line names the gap, features.nc stays."
+    import pandas as pd
+    repo = repro_repo["repo"]
+    prices, features = repo / "data/raw/prices.parquet", repo / "data/features/features.nc"
+    raw, built, before = prices.read_bytes(), features.read_bytes(), _digest(features)
+    try:
+        df = pd.read_parquet(prices)
+        df.loc[df.index[240:312], "exog_0"] = float("nan")  # local days 11-13
+        df.to_parquet(prices)
+        start = df.timestamp.iloc[240].strftime("%Y-%m-%d %H:%M")
+        _one_line_error(run(["eo", "features"], repo, check=False),
+                        f"exog_0 (Ampirion Load Forecast) is missing for 72 hours from {start} UTC",
+                        "longer than the 48 hours", "quality.max_exog_gap_h")
+        assert _digest(features) == before
+        f = _params(repo, "longgap.yaml", quality={"max_exog_gap_h": 72})
+        run(["eo", "features", "--params", str(f)], repo)  # a limit raised on purpose bridges it
+        assert _digest(features) != before
+    finally:  # the module's other tests see the repro's files again
+        prices.write_bytes(raw)
+        features.write_bytes(built)
+
+
 def test_infeasible_household_names_device_and_numbers(repro_repo):
     repo = repro_repo["repo"]
     before = _digest(repo / "data/schedules/savings.parquet")

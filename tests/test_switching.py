@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from electricity_optimizer.features import clock_series
 from electricity_optimizer.ingest import read_epf
 from electricity_optimizer.profiles import h25_profile, local_year, read_opsd_household
 from electricity_optimizer.switching import (Household, compare, decide, exit_fee_due, price_scenarios, run_switching,
@@ -78,7 +79,7 @@ def test_shifting_lowers_cost_on_time_of_use_only():
 
 @pytest.fixture(scope="module")
 def de_case():
-    prices = read_epf(DATA / "epf/DE.csv", "DE").set_index("timestamp")["price"]
+    prices = clock_series(read_epf(DATA / "epf/DE.csv", "DE").set_index("timestamp")["price"], "Europe/Berlin", 1)
     imp = local_year(read_opsd_household(DATA / "household/opsd_residential4_60min.csv"), 2016)
     h = Household("DE_KN_residential4", imp, features={"solar_kw": 10})
     scen = price_scenarios(prices, imp.index, [2013, 2014, 2015, 2016, 2017])
