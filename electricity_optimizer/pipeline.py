@@ -19,9 +19,9 @@ from .storage import write_json, write_netcdf, write_parquet, write_text
 from . import tracking
 
 # %% auto #0
-__all__ = ['REPORTS', 'Paths', 'find_root', 'download_cache', 'features_market', 'run_ingest', 'update_store', 'run_quality',
-           'run_features', 'split_days', 'run_train', 'run_forecast', 'run_predict', 'summarize_plan', 'run_optimize',
-           'run_household', 'run_switch', 'run_report']
+__all__ = ['FORECAST_SOURCES', 'REPORTS', 'Paths', 'find_root', 'download_cache', 'features_market', 'run_ingest', 'update_store',
+           'run_quality', 'run_features', 'split_days', 'run_train', 'run_forecast', 'run_predict', 'summarize_plan',
+           'run_optimize', 'run_household', 'run_switch', 'run_report']
 
 # %% ../nbs/80_pipeline.ipynb #cb22fd3e
 @dataclass(frozen=True)
@@ -103,7 +103,8 @@ def run_ingest(p: Params, paths: Paths = Paths(), since: str | None = None, unti
         write_json(store["state"], paths.metrics / "ingest.json")
     tracking.log_run("ingest", {"data": p.data.model_dump(), "prices": p.prices.model_dump()},
                      {**summary, **({"store_added": store["added"], "store_revised": store["revised"],
-                                     "store_unfilled": store["unfilled"]} if store else {})},
+                                     "store_unfilled": store["unfilled"], "store_forecasts_filled": store["forecasts_filled"]}
+                                    if store else {})},
                      uri=p.tracking.uri, experiment=p.tracking.experiment)
     return {**summary, **({"store_added": store["added"], "store_rows": store["state"]["rows"]} if store else {})}
 
@@ -137,6 +138,7 @@ def update_store(p: Params, since: str | None = None, until: str | None = None, 
         if len(got.frame):
             r = update(store, got.frame)
             added, revised = added + r["added"], revised + r["revised"]
+    filled = _refetch_forecasts(p, store, start, end) if p.data.source == "store" else 0
     for line in skipped: print(f"ingest: {line}")
     df = read_store(store)
     df = df[df.zone == q.zone]
@@ -146,7 +148,47 @@ def update_store(p: Params, since: str | None = None, until: str | None = None, 
              "missing_intervals": int(len(missing_ranges(store, q.zone, start, end, q.resolution)) and
                                       sum(int((b - a) / pd.Timedelta(minutes=q.resolution)) for a, b in
                                           missing_ranges(store, q.zone, start, end, q.resolution)))}
-    return {"state": state, "added": added, "revised": revised, "skipped": skipped, "unfilled": missing}
+    return {"state": state, "added": added, "revised": revised, "skipped": skipped, "unfilled": missing, "forecasts_filled": filled}
+
+FORECAST_SOURCES = ("entsoe", "entsoe_csv")  # sources that publish the load and wind/solar day-ahead forecasts
+
+def _source_forecasts(p: Params, name: str, zone: str, ts: pd.Series, res: pd.Series) -> dict[str, np.ndarray]:
+    "`exog_0` and `exog_1` of the intervals starting at `ts` (`res` minutes long) from source `name`; NaN where it has none."
+    from electricity_optimizer.sources import resample_prices
+    src = _price_source(name, p)
+    if name == "entsoe": return src.day_ahead_forecasts(zone, ts, res)
+    rows = src.fetch(zone, ts.min(), ts.max() + pd.Timedelta(minutes=int(res.max())))
+    rows = resample_prices(rows, int(res.iloc[0])).set_index("timestamp").reindex(ts)
+    return {c: rows[c].to_numpy(float) for c in ("exog_0", "exog_1")}
+
+def _refetch_forecasts(p: Params, store: Path, start: pd.Timestamp, end: pd.Timestamp) -> int:
+    "Stored rows of [start, end) that lack a day-ahead forecast get it from the sources that publish them; rows filled."
+    from electricity_optimizer.store import read_store, update
+    zone, cols = p.prices.zone, ["exog_0", "exog_1"]
+    df = read_store(store)
+    df = df[(df.zone == zone) & (df.timestamp >= start) & (df.timestamp < end)]
+    lack = df.assign(**{c: df[c] if c in df else np.nan for c in cols})
+    lack = lack[lack[cols].isna().any(axis=1)].reset_index(drop=True)
+    filled = 0
+    for name in (n for n in p.prices.sources if n in FORECAST_SOURCES):
+        if lack.empty: break
+        step = pd.to_timedelta(lack.resolution, unit="min")
+        runs = (lack.timestamp != (lack.timestamp + step).shift()).cumsum()  # contiguous stretches, fetched one by one
+        got = {c: np.full(len(lack), np.nan) for c in cols}
+        try:
+            for _, g in lack.groupby(runs, sort=False):
+                one = _source_forecasts(p, name, zone, g.timestamp, g.resolution)
+                for c in cols: got[c][g.index] = one[c]
+        except EOError as e:
+            print(f"ingest: forecasts from {name}: {e}")
+        new = lack.assign(**{c: lack[c].fillna(pd.Series(got[c], index=lack.index)) for c in cols})
+        done = new[cols].notna().all(axis=1)
+        if done.any():  # only the forecasts change: price and source stay as stored
+            update(store, new[done])
+            filled += int(done.sum())
+        lack = new[~done].reset_index(drop=True)
+    if len(lack): print(f"ingest: {len(lack)} stored intervals of {zone} still lack a day-ahead forecast, first {lack.timestamp.iloc[0]}")
+    return filled
 
 def run_quality(p: Params, paths: Paths = Paths()) -> dict:
     "Check the stored prices; flags go to a table, counts to `metrics/data_quality.json`; hard failures stop."
@@ -316,14 +358,9 @@ def _day_exog(p: Params, zone: str, day: pd.Timestamp) -> tuple[pd.DataFrame, st
     hours = pd.Series(pd.date_range(a, b, freq="h", inclusive="left").as_unit("ns"))
     why = []
     for name in p.prices.sources:
-        if name not in ("entsoe", "entsoe_csv"):
+        if name not in FORECAST_SOURCES:
             why.append(f"{name} publishes no load or wind/solar forecasts"); continue
-        src = _price_source(name, p)
-        try:
-            if name == "entsoe": exog = src.day_ahead_forecasts(zone, hours, pd.Series(60, index=hours.index))
-            else:
-                rows = src.fetch(zone, a, b).set_index("timestamp").reindex(hours)
-                exog = {c: rows[c].to_numpy(float) for c in ("exog_0", "exog_1")}
+        try: exog = _source_forecasts(p, name, zone, hours, pd.Series(60, index=hours.index))
         except EOError as e:
             why.append(str(e)); continue
         have = int(np.isfinite(exog["exog_0"]).sum() + np.isfinite(exog["exog_1"]).sum())

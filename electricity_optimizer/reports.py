@@ -94,11 +94,14 @@ def forecast_figure(
     "Actual prices and each model's day-ahead forecast over the test period."
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(9, 3.5))
-    t = pd.DatetimeIndex(fc["time"].values)
+    local = "local_date" in fc.coords and "local_hour" in fc.coords  # the market's delivery day and hour, as its auction names them
+    t = (pd.DatetimeIndex(fc["local_date"].values) + pd.to_timedelta(fc["local_hour"].values, unit="h")) if local \
+        else pd.DatetimeIndex(fc["time"].values)
     ax.plot(t, fc["price"].isel(zone=0), color="k", lw=1.2, label="actual")
     for m in models or list(fc["model"].values):
         ax.plot(t, fc["price_forecast"].sel(model=m).isel(zone=0), lw=.9, label=str(m))
     ax.set_ylabel(fc["price"].attrs.get("units", "price per MWh")); ax.legend(fontsize=8, ncol=4); ax.grid(alpha=.3)
+    ax.set_xlabel("delivery hour, the market's local time" if local else "hour, UTC")
     fig.autofmt_xdate(); fig.tight_layout()
     return fig
 

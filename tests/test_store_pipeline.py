@@ -135,3 +135,31 @@ def test_next_day_forecasts_come_from_the_entsoe_api(httpserver, monkeypatch, sh
     ref = csv[(csv.timestamp >= utc("2023-03-25 23:00")) & (csv.timestamp < utc("2023-03-26 22:00"))]
     assert source == "entsoe" and len(rows) == 23
     assert rows.exog_0.tolist() == ref.exog_0.tolist() and rows.exog_1.tolist() == pytest.approx(ref.exog_1.tolist())
+
+
+def test_ingest_refetches_the_forecasts_stored_rows_lack(tmp_path, shared_data):
+    "Rows stored without day-ahead forecasts (from a price-only source) get them from the CSV collection; prices and provenance stay."
+    import numpy as np
+    from electricity_optimizer.config import Params
+    from electricity_optimizer.pipeline import Paths, update_store
+    from electricity_optimizer.sources_more import make_source
+    from electricity_optimizer.store import read_revisions, read_store, update
+    csv = make_source("entsoe_csv", mirror=str(shared_data)).fetch(
+        "DE_LU", pd.Timestamp("2023-03-01", tz="UTC"), pd.Timestamp("2023-03-08", tz="UTC"))
+    assert len(csv) == 7 * 24 and csv[["exog_0", "exog_1"]].notna().all().all()
+    bare = csv.assign(exog_0=np.nan, exog_1=np.nan, price=csv.price + 1.0, source="energy_charts")
+    bare.loc[bare.index[:24], ["exog_0", "exog_1"]] = csv.loc[csv.index[:24], ["exog_0", "exog_1"]].to_numpy()  # day 1 has them
+    bare.loc[bare.index[100:110], ["exog_0", "exog_1"]] = csv.loc[csv.index[100:110], ["exog_0", "exog_1"]].to_numpy()
+    update(tmp_path / "data/store", bare)
+    p = Params.model_validate({"data": {"source": "store", "since": "2023-03-02", "until": "2023-03-08", "mirror": str(shared_data)},
+                               "prices": {"sources": ["entsoe_csv"], "since": "2023-03-01", "until": "2023-03-08"}})
+    out = update_store(p, paths=Paths(tmp_path))
+    assert (out["forecasts_filled"], out["added"]) == (7 * 24 - 34, 0)
+    got = read_store(tmp_path / "data/store")
+    assert got.price.tolist() == bare.price.tolist() and set(got.source) == {"energy_charts"}  # only the forecasts changed
+    np.testing.assert_allclose(got[["exog_0", "exog_1"]].to_numpy(), csv[["exog_0", "exog_1"]].to_numpy())
+    assert set(read_revisions(tmp_path / "data/store").column) <= {"exog_0", "exog_1"}
+    assert update_store(p, paths=Paths(tmp_path))["forecasts_filled"] == 0  # nothing left to fill
+    # with the EPF file as the forecasting source the store is not touched for forecasts
+    p_epf = Params.model_validate({"prices": {"sources": ["entsoe_csv"], "since": "2023-03-01", "until": "2023-03-08"}})
+    assert update_store(p_epf, paths=Paths(tmp_path))["forecasts_filled"] == 0
