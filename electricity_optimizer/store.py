@@ -63,8 +63,8 @@ def _merge(old: pd.DataFrame, new: pd.DataFrame, now: pd.Timestamp) -> tuple[pd.
     o, n = old.set_index(KEY), new.set_index(KEY)
     common, added = n.index.intersection(o.index), n.index.difference(o.index)
     cols = [c for c in n.columns if c in o.columns and c != "resolution" and pd.api.types.is_numeric_dtype(n[c]) and pd.api.types.is_numeric_dtype(o[c])]
-    d = _diff(o.loc[common], n.loc[common], cols)
-    hit = d.to_numpy().nonzero()
+    d = _diff(o.loc[common], n.loc[common], cols)  # every change: revisions, and fills of values the store lacked
+    hit = (d.to_numpy() & ~np.isnan(o.loc[common, cols].to_numpy("float64"))).nonzero()  # revisions only
     revs = pd.DataFrame({"timestamp": common.get_level_values(0)[hit[0]], "zone": common.get_level_values(1)[hit[0]],
                          "column": np.asarray(cols, dtype=object)[hit[1]],
                          "old": o.loc[common, cols].to_numpy("float64")[hit], "new": n.loc[common, cols].to_numpy("float64")[hit],
