@@ -152,11 +152,10 @@ def update_store(p: Params, since: str | None = None, until: str | None = None, 
 
 FORECAST_SOURCES = ("entsoe", "entsoe_csv")  # sources that publish the load and wind/solar day-ahead forecasts
 
-def _source_forecasts(p: Params, name: str, zone: str, ts: pd.Series, res: pd.Series) -> dict[str, np.ndarray]:
-    "`exog_0` and `exog_1` of the intervals starting at `ts` (`res` minutes long) from source `name`; NaN where it has none."
+def _source_forecasts(src, zone: str, ts: pd.Series, res: pd.Series) -> dict[str, np.ndarray]:
+    "`exog_0` and `exog_1` of the intervals starting at `ts` (`res` minutes long) from `src` (of `FORECAST_SOURCES`); NaN where it has none."
     from electricity_optimizer.sources import resample_prices
-    src = _price_source(name, p)
-    if name == "entsoe": return src.day_ahead_forecasts(zone, ts, res)
+    if src.name == "entsoe": return src.day_ahead_forecasts(zone, ts, res)
     rows = src.fetch(zone, ts.min(), ts.max() + pd.Timedelta(minutes=int(res.max())))
     rows = resample_prices(rows, int(res.iloc[0])).set_index("timestamp").reindex(ts)
     return {c: rows[c].to_numpy(float) for c in ("exog_0", "exog_1")}
@@ -174,10 +173,10 @@ def _refetch_forecasts(p: Params, store: Path, start: pd.Timestamp, end: pd.Time
         if lack.empty: break
         step = pd.to_timedelta(lack.resolution, unit="min")
         runs = (lack.timestamp != (lack.timestamp + step).shift()).cumsum()  # contiguous stretches, fetched one by one
-        got = {c: np.full(len(lack), np.nan) for c in cols}
+        got, src = {c: np.full(len(lack), np.nan) for c in cols}, _price_source(name, p)
         try:
             for _, g in lack.groupby(runs, sort=False):
-                one = _source_forecasts(p, name, zone, g.timestamp, g.resolution)
+                one = _source_forecasts(src, zone, g.timestamp, g.resolution)
                 for c in cols: got[c][g.index] = one[c]
         except EOError as e:
             print(f"ingest: forecasts from {name}: {e}")
@@ -360,7 +359,7 @@ def _day_exog(p: Params, zone: str, day: pd.Timestamp) -> tuple[pd.DataFrame, st
     for name in p.prices.sources:
         if name not in FORECAST_SOURCES:
             why.append(f"{name} publishes no load or wind/solar forecasts"); continue
-        try: exog = _source_forecasts(p, name, zone, hours, pd.Series(60, index=hours.index))
+        try: exog = _source_forecasts(_price_source(name, p), zone, hours, pd.Series(60, index=hours.index))
         except EOError as e:
             why.append(str(e)); continue
         have = int(np.isfinite(exog["exog_0"]).sum() + np.isfinite(exog["exog_1"]).sum())

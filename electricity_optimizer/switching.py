@@ -100,15 +100,9 @@ def price_scenarios(
         if sel.sum() < 24 * 300: raise SwitchingError(f"price scenario {y}: only {int(sel.sum())} prices in that year; pick years the data covers")
         py = pd.Series(prices.to_numpy(float)[sel], index=wall[sel])
         py = py[~py.index.duplicated()]  # the autumn's repeated hour: its first price
-        if season_shift_weeks:  # rotate by whole weeks: the part from the cut first, the part before it after
-            cut = py.index[0] + season_shift_weeks * week
-            late, early = py[py.index >= cut], py[py.index < cut]
-            py = pd.concat([late.set_axis(late.index - season_shift_weeks * week),
-                            early.set_axis(early.index + (52 - season_shift_weeks) * week)])
-            py = py[~py.index.duplicated(keep="first")].sort_index()
-        head = py[py.index < py.index[0] + 2 * week]  # the year's first two weeks again after its end: the shift
-        py = pd.concat([py, head.set_axis(head.index + 52 * week)])  # leaves up to 6 days after it to cover
-        py = py[~py.index.duplicated(keep="first")]
+        py = pd.concat([py, py.set_axis(py.index + 52 * week)])  # the year again after itself (its own days win the overlap):
+        py = py[~py.index.duplicated(keep="first")]  # covers the days the weekly shift leaves after the end, and the seasons'
+        py = py[py.index >= py.index[0] + season_shift_weeks * week]  # rotation, which starts the year `season_shift_weeks` in
         weeks = int(np.floor((target[0] - py.index[0]) / week))  # start on or before the household's
         moved = py.set_axis(py.index + weeks * week)
         filled = moved.reindex(moved.index.union(target.unique())).ffill().bfill()
