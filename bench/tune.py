@@ -5,6 +5,8 @@
     .venv/bin/python bench/tune.py --market DE --trials 0 --windows 1 --jobs 2   # rank the best on one more (earlier) year
     .venv/bin/python bench/tune.py --market NP --trials 0 --recalibrate     # then compare the recalibrations of the best one
     .venv/bin/python bench/tune.py --market NP --trials 0 --select --jobs 2 # then choose the ensemble on validation forecasts
+    .venv/bin/python bench/tune.py --market PJM --trials 0 --select --jobs 2 --select-variant ft-2ep --select-top-days 364,728
+                                                                            # ... the best ones on further training windows too
     .venv/bin/python bench/tune.py --market PJM --trials 0 --jobs 2 --variant 'lags={"price_lags": [1, 2, 3, 7]}'
                                                                             # check a change to the network on validation
 
@@ -16,7 +18,7 @@ members then follow the ranking by the mean over all years. `--recalibrate` scor
 relative prices and daily fine-tuning on the same validation days and writes the choice to
 reports/benchmarks/tuning/<MARKET>.recalibration.json, which the benchmark's members follow. `--select` forecasts
 the validation years with the 2 best configurations and the hand-set one, the latter also trained on 364 and
-1,092 days (--select-hand-days; with the chosen recalibration), keeps the
+1,092 days (--select-hand-days) and, with --select-top-days, the 2 best on further windows too (with the chosen recalibration), keeps the
 forecasts under reports/benchmarks/tuning/validation/<MARKET>/, and chooses the ensemble's configurations greedily
 (reports/benchmarks/tuning/<MARKET>.selection.json); then it forecasts the validation years with seeds 3 and 4 of
 the chosen configurations too (--select-extra-seeds) and keeps them where the ensemble's validation MAE falls. The
@@ -53,6 +55,8 @@ def main(argv=None) -> int:
     ap.add_argument("--select-top", type=int, default=2, help="best ranked configurations among the candidates of --select")
     ap.add_argument("--select-hand-days", default="364,1092",
                     help="further training windows (days, comma-separated; '' for none) on which the hand-set configuration is a candidate of --select")
+    ap.add_argument("--select-top-days", default="",
+                    help="further training windows (days, comma-separated; '' for none, the default) on which the best ranked configurations are candidates of --select too")
     ap.add_argument("--select-extra-seeds", default="3,4",
                     help="further seeds of the chosen configurations (comma-separated; '' for none), kept by --select where they lower the validation MAE")
     ap.add_argument("--select-variant", default=None,
@@ -72,6 +76,7 @@ def main(argv=None) -> int:
         mirror = str(ROOT.parent / "shared" / "data")
     try:
         hand_days = parse_whole(a.select_hand_days)  # before the long runs
+        top_days = parse_whole(a.select_top_days, "--select-top-days", "days", "364,728")
         extra_seeds = parse_whole(a.select_extra_seeds, "--select-extra-seeds", "seeds", "3,4")
         variants = [parse_variant(v) for v in a.variant]
         s = tune_cnn_lstm(a.market, a.trials, a.timeout, mirror=mirror, out_dir=a.out_dir, val_days=a.val_days,
@@ -79,7 +84,7 @@ def main(argv=None) -> int:
         w = score_windows(a.market, a.windows, mirror=mirror, out_dir=a.out_dir, jobs=a.jobs) if a.windows else None
         r = compare_recalibrations(a.market, out_dir=a.out_dir, mirror=mirror, jobs=a.jobs) if a.recalibrate else None
         sel = select_members(a.market, a.select_top, a.out_dir, mirror, a.jobs, not a.no_progress,
-                             hand_days, extra_seeds=extra_seeds, variant=a.select_variant) if a.select else None
+                             hand_days, extra_seeds=extra_seeds, variant=a.select_variant, top_days=top_days) if a.select else None
         checks = {n: check_variant(a.market, n, v, a.out_dir, mirror, a.jobs, not a.no_progress) for n, v in variants}
     except EOError as e:
         print(f"tune: error: {e}", file=sys.stderr)

@@ -153,6 +153,7 @@ def bench_tune(
     recalibrate: bool = typer.Option(False, help="then compare relative prices and daily fine-tuning for the best configuration"),
     select: bool = typer.Option(False, help="then choose the ensemble's configurations on validation forecasts (the 2 best and the hand-set one, on its own and further training windows)"),
     hand_days: str = typer.Option("364,1092", help="further training windows (days, comma-separated; '' for none) on which --select tries the hand-set configuration"),
+    top_days: str = typer.Option("", help="further training windows (days, comma-separated; '' for none) on which --select tries the 2 best configurations too"),
     extra_seeds: str = typer.Option("3,4", help="further seeds of the chosen configurations (comma-separated; '' for none), kept by --select where they lower the validation MAE"),
     select_variant: Optional[str] = typer.Option(None, help="a checked network variant (--variant) that lowered the validation MAE: --select applies it to every candidate"),
     variant: Optional[list[str]] = typer.Option(None, "--variant", help="""then check a change to the network on validation: NAME='{"setting": value}' (e.g. lags='{"price_lags": [1, 2, 3, 7]}'), applied to the selected configurations; repeat; the members do not change"""),
@@ -164,6 +165,7 @@ def bench_tune(
                                               combination_line)
     p, days = _bench_params(market, params), parse_whole(hand_days, "--hand-days")
     more = parse_whole(extra_seeds, "--extra-seeds", "seeds", "3,4")
+    top_windows = parse_whole(top_days, "--top-days", "days", "364,728")
     variants = [parse_variant(v) for v in variant or []]  # refused before any search runs
     s = tune_cnn_lstm(market, trials, timeout, mirror=p.data.mirror, progress=sys.stderr.isatty())
     typer.echo(f"{s['trials']} trials; hand-set configuration MAE {s['baseline_mae']}; best:")
@@ -179,7 +181,7 @@ def bench_tune(
         typer.echo("recalibration: " + ", ".join(f"{k} {v['mae']:.3f}" for k, v in r["mae"].items()) + f"; chosen: {r['choice']}")
     if select:
         sel = select_members(market, mirror=p.data.mirror, jobs=jobs, progress=sys.stderr.isatty(),
-                             hand_days=days, extra_seeds=more, variant=select_variant)
+                             hand_days=days, extra_seeds=more, variant=select_variant, top_days=top_windows)
         if "variant" in sel["spec"]:
             typer.echo(f"network variant {sel['spec']['variant']['name']}: {sel['spec']['variant']['settings']}")
         typer.echo("validation MAE: " + ", ".join(f"trial {n} {m['mean']:.3f}" for n, m in sel["mae"].items()))

@@ -350,7 +350,7 @@ def chosen_recalibration(
 
 # %% ../nbs/35_tuning.ipynb #f8d45357
 def _selection_spec(market: str, top: int, out_dir: Path, hand_days: Sequence[int] = (), seeds: Sequence[int] = (1,),
-                    extra_seeds: Sequence[int] = (), variant: dict | None = None) -> dict:
+                    extra_seeds: Sequence[int] = (), variant: dict | None = None, top_days: Sequence[int] = ()) -> dict:
     "What a selection depends on: the data, the validation periods, the candidates, the chosen recalibration, the seeds and the network variant."
     _, s = _summary_of(market, out_dir)
     chosen = chosen_recalibration(market, out_dir)
@@ -360,14 +360,17 @@ def _selection_spec(market: str, top: int, out_dir: Path, hand_days: Sequence[in
     hand = next(r for r in s["all"] if r["baseline"])
     baseline = [hand] if hand["number"] not in {c["number"] for c in ranked} else []
     windows = sorted({int(d) for d in hand_days} - {hand["params"].get("train_days")})
+    on = lambda r, d: {"key": f"{r['number']}-{d}d", "number": r["number"], "params": {**r["params"], "train_days": d}}
     cands = ([{"key": str(r["number"]), "number": r["number"], "params": r["params"]} for r in ranked + baseline]
-             + [{"key": f"{hand['number']}-{d}d", "number": hand["number"], "params": {**hand["params"], "train_days": d}}
-                for d in windows])  # the hand-set configuration on further training windows
+             + [on(hand, d) for d in windows]  # the hand-set configuration on further training windows
+             + [on(r, d) for r in ranked for d in sorted({int(d) for d in top_days} - {r["params"].get("train_days")})])
+    cands = list({c["key"]: c for c in cands}.values())  # the hand-set one among the best: each candidate once
     w = out_dir / f"{market}.windows.json"
     periods = sorted([[s["val_start"], s["val_end"]]] + (json.loads(w.read_text())["spec"]["periods"] if w.exists() else []))
     return json.loads(json.dumps({"data": s["data"], "periods": periods, "refit_every": s["refit_every"], "base": s["base"],
                                   "recalibration": {"name": chosen[0], "settings": chosen[1]}, "top": top,
                                   "hand_days": windows, "seeds": [int(x) for x in seeds],
+                                  **({"top_days": sorted({int(d) for d in top_days})} if top_days else {}),
                                   **({"extra_seeds": [int(x) for x in extra_seeds]} if extra_seeds else {}),
                                   **({"variant": variant} if variant else {}), "candidates": cands},
                                  default=str))
@@ -488,11 +491,12 @@ def select_members(
     seeds: Sequence[int] = (1, 2),  # seeds of each candidate, scored by their mean forecast (as its members will be used)
     extra_seeds: Sequence[int] = (3, 4),  # further seeds of the chosen configurations, kept where they lower the validation MAE
     variant: str | None = None,  # a network change (`check_variant`) that lowered the validation MAE, applied to every candidate
+    top_days: Sequence[int] = (),  # further training windows (days) on which the `top` best configurations are candidates too
 ) -> dict:
     "Forecast the validation periods with each candidate configuration and seed, choose the ensemble's configurations greedily, then its seeds per configuration, then how its members are combined."
     out_dir = Path(out_dir)
     v = _adopted_variant(market, out_dir, variant) if variant else None
-    spec = _selection_spec(market, top, out_dir, hand_days, seeds, extra_seeds, v)
+    spec = _selection_spec(market, top, out_dir, hand_days, seeds, extra_seeds, v, top_days)
     _, s = _summary_of(market, out_dir)
     ds = _features_of(market, mirror, s)
     by_key = {c["key"]: c for c in spec["candidates"]}
@@ -540,7 +544,7 @@ def selected_configs(
     sel = json.loads(f.read_text())
     if sel["spec"] != _selection_spec(market, sel["spec"]["top"], out_dir, sel["spec"].get("hand_days", ()),
                                       sel["spec"].get("seeds", (1,)), sel["spec"].get("extra_seeds", ()),
-                                      sel["spec"].get("variant")):
+                                      sel["spec"].get("variant"), sel["spec"].get("top_days", ())):
         raise EOError(f"{f} was made for another ranking, recalibration, candidates, seeds or data: run "
                       f"`eo bench tune --market {market} --trials 0 --select` again (or delete it to use the best k)")
     return sel
