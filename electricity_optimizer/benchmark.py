@@ -24,9 +24,9 @@ from tqdm.auto import tqdm
 from .config import EOError
 from .forecast import DayAheadModel, SeasonalNaive, daily_view, forecast_metrics, process_pool
 from .lear import LEAR, LEAR_WINDOWS, _ds_key
-from .stats_models import ARX, combine
+from .stats_models import ARX, combine, correct_recent_bias
 from .storage import write_json, write_parquet, write_text
-from .tuning import RECALIBRATIONS, chosen_recalibration, ranked_configs, selected_configs, tuned_members
+from .tuning import RECALIBRATIONS, adopted_correction, chosen_recalibration, ranked_configs, selected_configs, tuned_members
 
 # %% auto #0
 __all__ = ['PROTOCOL', 'PUBLISHED', 'CNN_PARAMS', 'CNN_MEMBERS', 'DEFAULT_MODELS', 'CNN_RECALIBRATION', 'ENSEMBLES',
@@ -38,7 +38,7 @@ __all__ = ['PROTOCOL', 'PUBLISHED', 'CNN_PARAMS', 'CNN_MEMBERS', 'DEFAULT_MODELS
 PROTOCOL = ("EPF benchmark (Lago et al. 2021): test period = last {test_days} days of the file; each day forecast from prices "
             "up to the previous day and the day's exogenous day-ahead forecasts. LEAR (windows {windows}) and ARX recalibrated "
             "daily; CNN-LSTM members: {members}; CNN-LSTM-hand members: hand-set, retrained every {refit} days; each member retrained on its training window before its block and, where it fine-tunes, fine-tuned before each later day on the data up to the day before. "
-            "rMAE relative to the weekly seasonal naive over the same days; MAPE over |price| > 1; "
+            "{correction}rMAE relative to the weekly seasonal naive over the same days; MAPE over |price| > 1; "
             "DM: one-sided multivariate Diebold-Mariano test on daily mean absolute errors (norm 1).")
 
 PUBLISHED = {  # market -> model -> published metrics (MAE, rMAE, sMAPE in %), Lago et al. 2021, Table 5
@@ -134,7 +134,7 @@ def benchmark_models(
     return out
 
 ENSEMBLES = {"LEAR_ens": ("mean", "LEAR_"), **{f"{g}_ens": ("mean", f"{g}_") for g in ("CNN-LSTM", "CNN-LSTM-refit", "CNN-LSTM-hand")}}
-VS_PUBLISHED = {"LEAR_ens": "LEAR-Ens", "CNN-LSTM_ens": "DNN-Ens"}  # our ensemble -> the published one it is compared with
+VS_PUBLISHED = {"LEAR_ens": "LEAR-Ens", "CNN-LSTM_ens": "DNN-Ens", "LEAR_ens_bc": "LEAR-Ens", "CNN-LSTM_ens_bc": "DNN-Ens"}  # our ensemble -> the published one it is compared with
 
 # %% ../nbs/34_benchmark.ipynb #76c8bc06
 class _Cache:
@@ -305,8 +305,9 @@ def add_ensembles(
     preds: dict[str, np.ndarray],  # name -> (day, 24) forecasts
     actual: np.ndarray,  # (day, 24) prices
     methods: dict[str, str] | None = None,  # ensemble -> 'mean' or 'median', over `ENSEMBLES`
+    correction: dict | None = None,  # `correct_recent_bias` settings: LEAR_ens_bc and CNN-LSTM_ens_bc are added with them
 ) -> dict[str, np.ndarray]:
-    "`preds` with LEAR_ens, CNN-LSTM_ens and hybrid_w added where their members exist."
+    "`preds` with LEAR_ens, CNN-LSTM_ens and hybrid_w added where their members exist, and the two ensembles corrected by their recent errors where `correction` is given."
     out = dict(preds)
     for ens, (how, prefix) in ENSEMBLES.items():
         members = {k: v for k, v in preds.items() if k.startswith(prefix)}
@@ -316,6 +317,8 @@ def add_ensembles(
             out[ens] = np.where(np.isfinite(f).all(axis=0), combine(members, method=how), np.nan)  # only days all cover
     hyb = {k: out[k] for k in ("LEAR_ens", "CNN-LSTM_ens", "ARX") if k in out}
     if len(hyb) >= 2: out["hybrid_w"] = combine(hyb, actual, "inverse_mae", window=28)
+    for ens in ("LEAR_ens", "CNN-LSTM_ens"):
+        if correction and ens in out: out[f"{ens}_bc"] = correct_recent_bias(out[ens], actual, **correction)
     return out
 
 def score(
@@ -376,6 +379,13 @@ def markdown_table(
 def _seeds_note(seeds: Sequence[int]) -> str:
     return f"seed {seeds[0]}" if len(seeds) == 1 else f"each the mean of seeds {'/'.join(map(str, seeds))}"
 
+def _correction_note(settings: dict | None) -> str:
+    "The protocol's sentence on the `_bc` rows, empty without a correction."
+    if not settings: return ""
+    return (f"LEAR_ens_bc and CNN-LSTM_ens_bc: the ensemble plus {settings['shrink']:g} times the {settings['stat']} error of "
+            f"the same hour over the previous {settings['window']} days (known when the day is forecast; the setting chosen "
+            "on the CNN-LSTM ensemble's validation forecasts, tuning/<MARKET>.correction.json). ")
+
 def _without_recalibration(m: dict) -> dict:
     "A member's settings without those of recalibration (`RECALIBRATIONS`): a network variant that fine-tunes harder leaves the refit group as it was."
     drop = set().union(*RECALIBRATIONS.values())
@@ -417,6 +427,8 @@ def _cnn_members(
              f"validation forecasts ({_seeds_note(sel['spec'].get('seeds', [1]))}) over {', '.join(f'{a} .. {b}' for a, b in sel['spec']['periods'])} from the "
              f"{sel['spec']['top']} best ranked and the hand-set one"
              + (f" (also on {'/'.join(map(str, sel['spec']['hand_days']))} training days)" if sel['spec'].get('hand_days') else "")
+             + (f", the {sel['spec']['top']} best also on {'/'.join(map(str, sel['spec']['top_days']))} training days"
+                if sel['spec'].get('top_days') else "")
              + f", of {s['trials']} configurations searched"
              + (f", each with the network variant '{sel['spec']['variant']['name']}' ("
                 + ", ".join(f"{k}={v}" for k, v in sel['spec']['variant']['settings'].items())
@@ -469,7 +481,8 @@ def run_benchmark(
     days = period[:max_days] if max_days else period
     names = list(models)
     out_dir = Path(out_dir)
-    how = "mean" if cnn_members is not None else _combination_of(market, Path(tuning_dir or out_dir / "tuning"))
+    cnn_members_given = cnn_members is not None
+    how = "mean" if cnn_members_given else _combination_of(market, Path(tuning_dir or out_dir / "tuning"))
     cnn_members, members_note, groups = _cnn_members(market, cnn_members, Path(tuning_dir or out_dir / "tuning"), cnn_top,
                                                      cnn_seeds)
     names = [n for n in names if n != "CNN-LSTM-refit" or groups]  # without a search there is no such group
@@ -479,14 +492,16 @@ def run_benchmark(
         preds, seconds = forecast_models(ds, ms, days, out_dir / "cache" / market, resume, progress, compute, jobs,
                                          blas_threads)
     actual = daily_view(ds)[1][-len(period):][: len(days), :, 0]
-    preds = add_ensembles(preds, actual, {"CNN-LSTM_ens": how})
+    correction = None if cnn_members_given else adopted_correction(market, Path(tuning_dir or out_dir / "tuning"))
+    preds = add_ensembles(preds, actual, {"CNN-LSTM_ens": how}, correction)
     metrics, dm = score(preds, actual)
     full = all(m["days"] == len(period) for m in metrics.values())
     result = {"market": market, "test_days": len(days), "test_period_days": len(period), "complete": full,
               "test_start": str(days[0].date()), "test_end": str(days[-1].date()),
               "protocol": PROTOCOL.format(test_days=len(period), windows="/".join(map(str, windows)), refit=cnn_refit_every,
-                                          members=members_note),
+                                          members=members_note, correction=_correction_note(correction)),
               "cnn_members": [{**CNN_PARAMS, **(cnn_params or {}), **m} for m in cnn_members], "cnn_combination": how,
+              "correction": correction,
               "device": _device(ms, jobs) if compute else _previous(out_dir / f"forecast_{market}.json", "device", _device(ms)),
               "wall_s": round(sum(seconds.values()), 1), "this_run_s": round(time.perf_counter() - t0, 1),
               "compute_s": {k: round(v, 1) for k, v in seconds.items()}, "models": metrics,

@@ -18,7 +18,7 @@ from .forecast import DayAheadModel
 from .lear import _Invariant, lear_design
 
 # %% auto #0
-__all__ = ['ARX', 'combine', 'MeanEnsemble']
+__all__ = ['ARX', 'combine', 'correct_recent_bias', 'MeanEnsemble']
 
 # %% ../nbs/33_stats_models.ipynb #099f110e
 def _arx_inputs(
@@ -99,6 +99,31 @@ def combine(
     W = np.where(ok, w[:, :, None], 0.0)
     out = (np.where(ok, F, 0.0) * W).sum(axis=0) / W.sum(axis=0)
     return np.where(W.sum(axis=0) > 0, out, np.nan)
+
+# %% ../nbs/33_stats_models.ipynb #7460f37a
+def correct_recent_bias(
+    pred: np.ndarray,  # (day, 24) forecasts, consecutive days
+    actual: np.ndarray,  # (day, 24) prices of the same days; only days before each forecast day are used
+    window: int = 14,  # past days whose errors are used
+    shrink: float = 0.5,  # share of the past error added (0: none, 1: all)
+    stat: str = "median",  # 'median' or 'mean' of the past errors, per hour of day
+    min_days: int = 7,  # fewest known past errors an hour needs to be corrected
+) -> np.ndarray:
+    "`pred` plus `shrink` times the median (or mean) error of the same hour over the `window` days before each day."
+    from numpy.lib.stride_tricks import sliding_window_view
+    if stat not in ("median", "mean"): raise ValueError(f"stat must be 'median' or 'mean', not {stat!r}")
+    if not (isinstance(window, (int, np.integer)) and window >= 1 and 1 <= min_days <= window):
+        raise ValueError(f"window must be a whole number of days >= min_days >= 1, not window={window!r}, min_days={min_days!r}")
+    pred, actual = np.asarray(pred, dtype=float), np.asarray(actual, dtype=float)
+    if pred.shape != actual.shape or pred.ndim != 2:
+        raise ValueError(f"pred and actual must be aligned (day, hour) arrays, not {pred.shape} and {actual.shape}")
+    err = np.vstack([np.full((window, pred.shape[1]), np.nan), actual - pred])
+    past = sliding_window_view(err, window, axis=0)[: len(pred)]  # past[t] = errors of days t-window .. t-1
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an hour with no known past error
+        bias = np.nanmedian(past, axis=-1) if stat == "median" else np.nanmean(past, axis=-1)
+    bias = np.where(np.isfinite(past).sum(axis=-1) >= min_days, bias, 0.0)
+    return pred + shrink * bias
 
 # %% ../nbs/33_stats_models.ipynb #97d5f51b
 class MeanEnsemble(DayAheadModel):

@@ -17,14 +17,14 @@ import xarray as xr
 from .config import EOError
 from .forecast import daily_view, process_pool
 from .lear import _ds_key
-from .stats_models import combine
+from .stats_models import combine, correct_recent_bias
 from .storage import write_json
 
 # %% auto #0
-__all__ = ['SEARCH_SPACE', 'BASELINE', 'RECALIBRATIONS', 'validation_days', 'suggest', 'validation_mae', 'tune_cnn_lstm',
-           'score_windows', 'ranked_configs', 'compare_recalibrations', 'chosen_recalibration', 'parse_whole',
-           'combination_line', 'select_members', 'selected_configs', 'tuned_members', 'parse_variant', 'check_variant',
-           'variant_line']
+__all__ = ['SEARCH_SPACE', 'BASELINE', 'RECALIBRATIONS', 'CORRECTION_GRID', 'validation_days', 'suggest', 'validation_mae',
+           'tune_cnn_lstm', 'score_windows', 'ranked_configs', 'compare_recalibrations', 'chosen_recalibration',
+           'parse_whole', 'combination_line', 'select_members', 'selected_configs', 'tuned_members', 'parse_variant',
+           'check_variant', 'variant_line', 'check_correction', 'adopted_correction']
 
 # %% ../nbs/35_tuning.ipynb #28f7f11b
 def validation_days(
@@ -646,3 +646,63 @@ def variant_line(name: str, entry: dict) -> str:
     return (f"variant {name}: validation MAE {entry['mae']['with']:.3f} with, {entry['mae']['without']:.3f} without ("
             + ", ".join(f"trial {k} {m['with']:.3f}/{m['without']:.3f}" for k, m in entry["by_config"].items()) + ")"
             + (f"; DM p = {p:.3f} that it is more accurate" if p is not None else ""))
+
+# %% ../nbs/35_tuning.ipynb #a83d60a4
+CORRECTION_GRID = {"window": (7, 14, 28, 56), "stat": ("median", "mean"), "shrink": (0.25, 0.5, 0.75, 1.0)}
+
+def _selected_validation_ensemble(market: str, out_dir: Path, mirror, progress: bool) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
+    "The selection, the selected ensemble's validation forecast (its members combined as chosen), the actual prices and the periods' first rows."
+    sel = selected_configs(market, out_dir)
+    if sel is None:
+        raise EOError(f"no selection for {market}: run `eo bench tune --market {market} --trials 0 --select` first")
+    spec, v = sel["spec"], sel["spec"].get("variant")
+    tag = f"+{v['name']}" if v else ""
+    ds = _features_of(market, mirror, _summary_of(market, out_dir)[1])
+    actual, bounds = _validation_actual(ds, spec["periods"])
+    fc, _ = _validation_forecasts(market, spec, ds, {c["key"] + tag: c["params"] for c in sel["selected"]},
+                                  sel["member_seeds"], out_dir, 1, progress, v and v["settings"])
+    how = (sel.get("combination") or {}).get("method", "mean")
+    return sel, combine({f"{k}_{sd}": f for k, by in fc.items() for sd, f in by.items()}, method=how), actual, bounds
+
+def check_correction(
+    market: str,  # EPF market with a selection (`select_members`)
+    out_dir: str | Path = "reports/benchmarks/tuning",  # where the selection is and the result goes
+    mirror: str | Path | None = None,  # folder laid out as epf/<MARKET>.csv; None: $EO_DATA_MIRROR, else download
+    grid: dict | None = None,  # setting -> values to try (`CORRECTION_GRID`)
+    alpha: float = 0.05,  # the best setting is adopted only where the DM p-value that it beats no correction is below this
+    progress: bool = False,  # progress bars (only where a validation forecast is missing and is made)
+) -> dict:
+    "Score `correct_recent_bias` settings on the selected ensemble's validation forecasts; adopt the best where it is significantly more accurate than none."
+    from itertools import product
+    from electricity_optimizer.benchmark import dm_test
+    out_dir = Path(out_dir)
+    sel, ens, actual, bounds = _selected_validation_ensemble(market, out_dir, mirror, progress)
+    grid = grid or CORRECTION_GRID
+    def corrected(settings):  # each period from its own first day, as a test period starts
+        return np.concatenate([correct_recent_bias(ens[o:e], actual[o:e], **settings) for o, e in zip(bounds, bounds[1:])])
+    tried = [dict(zip(grid, vals)) for vals in product(*grid.values())]
+    scores = sorted(({**s, "mae": _mae(corrected(s), actual)} for s in tried), key=lambda r: r["mae"])
+    best = {k: v for k, v in scores[0].items() if k != "mae"}
+    p = float(dm_test(actual, ens, corrected(best)))
+    p = round(p, 4) if np.isfinite(p) else None
+    adopted = p is not None and p < alpha and scores[0]["mae"] < _mae(ens, actual)
+    result = {"market": market, "members": [c["key"] for c in sel["selected"]], "member_seeds": sel["member_seeds"],
+              "combination": (sel.get("combination") or {}).get("method", "mean"), "periods": sel["spec"]["periods"],
+              "mae": {"none": _mae(ens, actual), "best": scores[0]["mae"]}, "best": best, "p_better": p, "alpha": alpha,
+              "settings": best if adopted else None, "grid": scores}
+    write_json(result, out_dir / f"{market}.correction.json")
+    return result
+
+def adopted_correction(
+    market: str,  # EPF market
+    out_dir: str | Path = "reports/benchmarks/tuning",  # where `check_correction` wrote its result
+) -> dict | None:
+    "The `correct_recent_bias` settings `check_correction` adopted for the market's selected ensemble; None where it made no check or adopted none; refused where the selection changed since."
+    f = Path(out_dir) / f"{market}.correction.json"
+    if not f.exists(): return None
+    c, sel = json.loads(f.read_text()), selected_configs(market, out_dir)
+    now = sel and ([x["key"] for x in sel["selected"]], sel["member_seeds"], (sel.get("combination") or {}).get("method", "mean"))
+    if now != (c["members"], c["member_seeds"], c["combination"]):
+        raise EOError(f"{f} was made for another selection of {market}: run `eo bench tune --market {market} --trials 0 "
+                      f"--correction` again (or delete it)")
+    return c["settings"]
