@@ -9,6 +9,7 @@
                                                                             # ... the best ones on further training windows too
     .venv/bin/python bench/tune.py --market PJM --trials 0 --jobs 2 --variant 'lags={"price_lags": [1, 2, 3, 7]}'
                                                                             # check a change to the network on validation
+    .venv/bin/python bench/tune.py --market PJM --trials 0 --correction     # score corrections by recent errors on validation
 
 Keeps the Optuna journal in reports/benchmarks/tuning/<MARKET>.journal and writes the summary
 (every trial, the best configurations) to reports/benchmarks/tuning/<MARKET>.json; the benchmark's
@@ -26,6 +27,9 @@ benchmark's members then follow that choice. `--variant NAME=SETTINGS` forecasts
 configurations changed by SETTINGS (JSON) and records the ensemble's validation MAE with and without the change in
 reports/benchmarks/tuning/<MARKET>.variants.json; the members do not change. `--select --select-variant NAME` makes
 the selection again with a checked variant that lowered the validation MAE applied to every candidate.
+`--correction` scores corrections of the selected ensemble by its own recent errors (`correct_recent_bias`) on the
+stored validation forecasts and writes reports/benchmarks/tuning/<MARKET>.correction.json; the benchmark reports the
+adopted one as CNN-LSTM_ens_bc (and LEAR_ens_bc).
 """
 from __future__ import annotations
 
@@ -61,6 +65,8 @@ def main(argv=None) -> int:
                     help="further seeds of the chosen configurations (comma-separated; '' for none), kept by --select where they lower the validation MAE")
     ap.add_argument("--select-variant", default=None,
                     help="a checked network variant (--variant) that lowered the validation MAE: --select applies it to every candidate")
+    ap.add_argument("--correction", action="store_true",
+                    help="score corrections of the selected ensemble by its recent errors on validation (<MARKET>.correction.json)")
     ap.add_argument("--variant", action="append", default=[],
                     help="""check a change to the network on validation: NAME='{"setting": value}' applied to the selected configurations; repeat""")
     ap.add_argument("--no-progress", action="store_true")
@@ -69,7 +75,8 @@ def main(argv=None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
     from electricity_optimizer.config import EOError
     from electricity_optimizer.tuning import (check_variant, compare_recalibrations, parse_variant, parse_whole,
-                                              score_windows, select_members, tune_cnn_lstm, variant_line, combination_line)
+                                              score_windows, select_members, tune_cnn_lstm, variant_line, combination_line,
+                                              check_correction, correction_line)
 
     mirror = a.mirror or os.environ.get("EO_DATA_MIRROR")
     if mirror is None and (ROOT.parent / "shared" / "data" / "epf").is_dir():
@@ -85,6 +92,7 @@ def main(argv=None) -> int:
         r = compare_recalibrations(a.market, out_dir=a.out_dir, mirror=mirror, jobs=a.jobs) if a.recalibrate else None
         sel = select_members(a.market, a.select_top, a.out_dir, mirror, a.jobs, not a.no_progress,
                              hand_days, extra_seeds=extra_seeds, variant=a.select_variant, top_days=top_days) if a.select else None
+        cor = check_correction(a.market, a.out_dir, mirror) if a.correction else None
         checks = {n: check_variant(a.market, n, v, a.out_dir, mirror, a.jobs, not a.no_progress) for n, v in variants}
     except EOError as e:
         print(f"tune: error: {e}", file=sys.stderr)
@@ -115,6 +123,8 @@ def main(argv=None) -> int:
             print("seeds of the chosen configurations: " + ", ".join(f"{k} MAE {v:.3f}" for k, v in sel["seed_check"]["mae"].items())
                   + f"; members use seeds {'/'.join(map(str, sel['member_seeds']))}")
         print(combination_line(sel))
+    if cor:
+        print(correction_line(cor))
     for n, v in checks.items():
         print(variant_line(n, v))
     return 0

@@ -155,6 +155,7 @@ def bench_tune(
     hand_days: str = typer.Option("364,1092", help="further training windows (days, comma-separated; '' for none) on which --select tries the hand-set configuration"),
     top_days: str = typer.Option("", help="further training windows (days, comma-separated; '' for none) on which --select tries the 2 best configurations too"),
     extra_seeds: str = typer.Option("3,4", help="further seeds of the chosen configurations (comma-separated; '' for none), kept by --select where they lower the validation MAE"),
+    correction: bool = typer.Option(False, help="then score corrections of the selected ensemble by its recent errors on validation; the benchmark reports the adopted one as CNN-LSTM_ens_bc"),
     select_variant: Optional[str] = typer.Option(None, help="a checked network variant (--variant) that lowered the validation MAE: --select applies it to every candidate"),
     variant: Optional[list[str]] = typer.Option(None, "--variant", help="""then check a change to the network on validation: NAME='{"setting": value}' (e.g. lags='{"price_lags": [1, 2, 3, 7]}'), applied to the selected configurations; repeat; the members do not change"""),
     params: Path = _PARAMS,
@@ -162,7 +163,7 @@ def bench_tune(
     "Search the CNN-LSTM settings of a market on the year before its test period (Optuna; resumable)."
     from electricity_optimizer.tuning import (check_variant, compare_recalibrations, parse_variant, parse_whole,
                                               score_windows, select_members, tune_cnn_lstm, variant_line,
-                                              combination_line)
+                                              combination_line, check_correction, correction_line)
     p, days = _bench_params(market, params), parse_whole(hand_days, "--hand-days")
     more = parse_whole(extra_seeds, "--extra-seeds", "seeds", "3,4")
     top_windows = parse_whole(top_days, "--top-days", "days", "364,728")
@@ -191,6 +192,8 @@ def bench_tune(
             typer.echo("seeds: " + ", ".join(f"{k} {v:.3f}" for k, v in sel["seed_check"]["mae"].items())
                        + f"; members use seeds {'/'.join(map(str, sel['member_seeds']))}")
         typer.echo(combination_line(sel))
+    if correction:
+        typer.echo(correction_line(check_correction(market, mirror=p.data.mirror)))
     for name, settings in variants:
         v = check_variant(market, name, settings, mirror=p.data.mirror, jobs=jobs, progress=sys.stderr.isatty())
         typer.echo(variant_line(name, v))

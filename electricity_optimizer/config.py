@@ -14,9 +14,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, Va
 
 # %% auto #0
 __all__ = ['SourceName', 'ForecastModel', 'HHMM', 'EOError', 'ConfigError', 'DataParams', 'HttpParams', 'RateLimit',
-           'PricesParams', 'QualityParams', 'CNNLSTMParams', 'TrainParams', 'ForecastParams', 'ApplianceParams',
-           'EVParams', 'BatteryParams', 'HeatPumpParams', 'OptimizeParams', 'HouseholdParams', 'SwitchParams',
-           'TrackingParams', 'ReportParams', 'Params', 'load_params', 'secret']
+           'PricesParams', 'QualityParams', 'CNNLSTMParams', 'TrainParams', 'CorrectionParams', 'ForecastParams',
+           'ApplianceParams', 'EVParams', 'BatteryParams', 'HeatPumpParams', 'OptimizeParams', 'HouseholdParams',
+           'SwitchParams', 'TrackingParams', 'ReportParams', 'Params', 'load_params', 'secret']
 
 # %% ../nbs/00_config.ipynb #8bbd62e8
 class EOError(Exception):
@@ -123,9 +123,23 @@ class TrainParams(_Section):
     models: list[ForecastModel] = Field(["naive_daily", "naive_weekly", "cnn_lstm"], min_length=1)  # models to fit (`ForecastModel`)
     cnn_lstm: CNNLSTMParams = CNNLSTMParams()
 
+class CorrectionParams(_Section):
+    window: int = Field(14, ge=1, le=365)  # past days whose errors are used
+    shrink: float = Field(0.5, ge=0, le=1)  # share of the past error added (0: none, 1: all)
+    stat: Literal["median", "mean"] = "median"  # of the past errors, per hour of day
+    min_days: int = Field(7, ge=1, le=365)  # fewest known past errors an hour needs to be corrected
+
+    @model_validator(mode="after")
+    def _enough(self):
+        if self.min_days > self.window:
+            raise ValueError(f"min_days = {self.min_days} must be at most window = {self.window}")
+        return self
+
 class ForecastParams(_Section):
     model_for_optimization: ForecastModel = "cnn_lstm"  # forecast the optimizer plans on (one of train.models)
     cnn_lstm_update_every: int = Field(0, ge=0, le=28)  # days between warm-started fine-tuning passes of the CNN-LSTM over the test days (0: none; 1: before every day)
+    correct: list[ForecastModel] = []  # models (of train.models) whose forecasts are also given corrected by their recent errors, as <model>_bc
+    correction: CorrectionParams = CorrectionParams()  # how (`stats_models.correct_recent_bias`); the defaults were chosen on the EPF validation years
 
 # %% ../nbs/00_config.ipynb #286d6333
 def _hhmm(v: str) -> str:
@@ -276,6 +290,9 @@ class Params(_Section):
                 raise ValueError(f"data.source store reads the price store from local day {d.since}: set prices.since to {first} or earlier")
             if d.until and q.until and q.until < d.until:
                 raise ValueError(f"data.source store reads the price store up to local day {d.until}: set prices.until to {d.until} or later (or null)")
+        for m in self.forecast.correct:
+            if m not in self.train.models:
+                raise ValueError(f"forecast.correct lists {m}, which is not in train.models {self.train.models}: add it there or remove it here")
         for m in self.train.models:
             if self.train.models.count(m) > 1:
                 raise ValueError(f"train.models lists {m} {self.train.models.count(m)} times: list each model once")

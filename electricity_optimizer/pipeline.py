@@ -20,8 +20,8 @@ from . import tracking
 
 # %% auto #0
 __all__ = ['FORECAST_SOURCES', 'REPORTS', 'Paths', 'find_root', 'download_cache', 'features_market', 'run_ingest', 'update_store',
-           'run_quality', 'run_features', 'split_days', 'run_train', 'run_forecast', 'run_predict', 'summarize_plan',
-           'run_optimize', 'run_household', 'run_switch', 'run_report']
+           'run_quality', 'run_features', 'split_days', 'run_train', 'with_corrected', 'run_forecast', 'run_predict',
+           'summarize_plan', 'run_optimize', 'run_household', 'run_switch', 'run_report']
 
 # %% ../nbs/80_pipeline.ipynb #cb22fd3e
 @dataclass(frozen=True)
@@ -314,6 +314,27 @@ def _save_fine_tuned(model, forecaster: str, test: pd.DatetimeIndex, every: int,
     write_json({"forecaster": forecaster, "first_test_day": str(test[0].date()), "last_test_day": str(test[-1].date()),
                 "update_every": every}, paths.fine_tuned.with_suffix(".json"))
 
+def with_corrected(
+    fc,  # forecasts (`forecast_dataset`): price_forecast (model, time, zone) and price, with local_date/local_hour
+    names: list[str],  # models whose forecasts are corrected
+    settings: dict,  # `correct_recent_bias` settings (window, shrink, stat, min_days)
+):
+    "`fc` with `<name>_bc` added for each of `names`: its forecast corrected by its own errors over the previous test days."
+    import xarray as xr
+    from electricity_optimizer.forecast import _day_positions
+    from electricity_optimizer.stats_models import correct_recent_bias
+    days, pos = _day_positions(fc)
+    if len(days) * 24 != fc.sizes["time"]:
+        raise EOError(f"the forecast holds {fc.sizes['time']} hours, not whole local days of 24: run the forecast stage again")
+    pf, y = fc["price_forecast"].transpose("model", "time", "zone"), fc["price"].transpose("time", "zone").values[pos]
+    out = []
+    for name in names:
+        f = pf.sel(model=name).values[pos]  # (day, 24, zone)
+        c = np.empty(pf.sizes["time"] * pf.sizes["zone"]).reshape(pf.sizes["time"], -1)
+        for z in range(f.shape[2]): c[pos.ravel(), z] = correct_recent_bias(f[..., z], y[..., z], **settings).ravel()
+        out.append(pf.sel(model=[name]).copy(data=c[None]).assign_coords(model=[f"{name}_bc"]))
+    return fc.drop_vars(["price_forecast", "model"]).assign(price_forecast=xr.concat([pf, *out], dim="model"))
+
 def run_forecast(p: Params, paths: Paths = Paths()) -> dict:
     "Forecast every test day with every model; metrics to `metrics/forecast.json`."
     import xarray as xr
@@ -334,12 +355,14 @@ def run_forecast(p: Params, paths: Paths = Paths()) -> dict:
              for ms, fit, k in ((fixed, False, None), (daily, True, 1), (tuned, True, every)) if ms]
     pf = xr.concat([f["price_forecast"] for f in parts], dim="model").sel(model=list(p.train.models))
     fc = xr.Dataset({"price_forecast": pf, "price": parts[0]["price"]}, attrs=parts[0].attrs)
+    if p.forecast.correct: fc = with_corrected(fc, p.forecast.correct, p.forecast.correction.model_dump())
     write_netcdf(fc, paths.forecast)
     if tuned: _save_fine_tuned(tuned["cnn_lstm"].model, forecaster, test, every, paths)
     scores = evaluate(fc)
     metrics = {"market": features_market(p), "test_days": len(test), "test_start": str(test[0].date()),
                "test_end": str(test[-1].date()), "models": scores, **({"forecaster": forecaster} if forecaster else {}),
-               **({"cnn_lstm_update_every": every} if tuned else {})}
+               **({"cnn_lstm_update_every": every} if tuned else {}),
+               **({"correction": p.forecast.correction.model_dump()} if p.forecast.correct else {})}
     write_json(metrics, paths.metrics / "forecast.json")
     plot = fc["price_forecast"].isel(zone=0).to_pandas().T
     plot.insert(0, "actual", fc["price"].isel(zone=0).to_pandas())

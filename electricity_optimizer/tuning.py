@@ -24,7 +24,7 @@ from .storage import write_json
 __all__ = ['SEARCH_SPACE', 'BASELINE', 'RECALIBRATIONS', 'CORRECTION_GRID', 'validation_days', 'suggest', 'validation_mae',
            'tune_cnn_lstm', 'score_windows', 'ranked_configs', 'compare_recalibrations', 'chosen_recalibration',
            'parse_whole', 'combination_line', 'select_members', 'selected_configs', 'tuned_members', 'parse_variant',
-           'check_variant', 'variant_line', 'check_correction', 'adopted_correction']
+           'check_variant', 'variant_line', 'check_correction', 'adopted_correction', 'correction_line']
 
 # %% ../nbs/35_tuning.ipynb #28f7f11b
 def validation_days(
@@ -706,3 +706,13 @@ def adopted_correction(
         raise EOError(f"{f} was made for another selection of {market}: run `eo bench tune --market {market} --trials 0 "
                       f"--correction` again (or delete it)")
     return c["settings"]
+
+def correction_line(
+    c: dict,  # a result of `check_correction`
+) -> str:
+    "One line on a correction check, for the command lines."
+    b, p = c["best"], "n/a" if c["p_better"] is None else f"{c['p_better']:.4f}"
+    return (f"recent-error correction: validation MAE {c['mae']['none']:.3f} without, {c['mae']['best']:.3f} with the best of "
+            f"{len(c['grid'])} settings ({b['shrink']:g} x the {b['stat']} error of the previous {b['window']} days; DM p = {p}); "
+            + (f"adopted" if c["settings"] else f"not adopted (needs p < {c['alpha']})"))
+

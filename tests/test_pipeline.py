@@ -23,11 +23,30 @@ def test_second_repro_does_nothing(repro_repo):
 def test_forecast_metrics_are_measured(repro_repo):
     m = json.loads((repro_repo["repo"] / "metrics/forecast.json").read_text())
     assert m["test_days"] == 7 and m["market"] == "DE"
-    assert set(m["models"]) == {"naive_daily", "naive_weekly", "cnn_lstm", "lear_84"}
+    assert set(m["models"]) == {"naive_daily", "naive_weekly", "cnn_lstm", "lear_84", "cnn_lstm_bc", "lear_84_bc"}
     for name, s in m["models"].items():
         assert 0 < s["MAE"] < 100 and 0 < s["sMAPE"] < 200, (name, s)
     assert m["models"]["naive_weekly"]["rMAE"] == pytest.approx(1.0)
     assert m["models"]["lear_84"]["rMAE"] < 1  # the lasso beats last week's prices
+
+
+def test_corrected_forecasts_add_half_the_recent_median_error(repro_repo):
+    import numpy as np
+    import xarray as xr
+    from electricity_optimizer.stats_models import correct_recent_bias
+    repo = repro_repo["repo"]
+    m = json.loads((repo / "metrics/forecast.json").read_text())
+    assert m["correction"] == {"window": 3, "shrink": 0.5, "stat": "median", "min_days": 2}
+    with xr.open_dataset(repo / "data/forecasts/forecast.nc") as fc: fc = fc.load()
+    y = fc["price"].isel(zone=0).values.reshape(-1, 24)
+    for name in ("cnn_lstm", "lear_84"):
+        f = fc["price_forecast"].sel(model=name).isel(zone=0).values.reshape(-1, 24)
+        got = fc["price_forecast"].sel(model=f"{name}_bc").isel(zone=0).values.reshape(-1, 24)
+        np.testing.assert_array_equal(got[:2], f[:2])  # fewer than min_days errors known: unchanged
+        assert np.abs(got[2:] - f[2:]).max() > 0, name  # then corrected ...
+        np.testing.assert_allclose(got, correct_recent_bias(f, y, window=3, shrink=0.5, min_days=2))  # ... by its own past errors
+        # day 2 by hand: half the median of the errors of days 0 and 1 (the mean of two values), hour by hour
+        np.testing.assert_allclose(got[2], f[2] + 0.5 * np.median(y[:2] - f[:2], axis=0))
 
 
 def test_the_cnn_lstm_is_fine_tuned_before_every_later_test_day(repro_repo):
