@@ -423,6 +423,30 @@ def _left_by_forecast(paths: Paths, forecaster: str, first: pd.Timestamp, target
             "last_test_day": str((target - pd.Timedelta(days=1)).date()), "update_every": every}
     return CNNLSTMModel.load(paths.fine_tuned) if m == want else None
 
+def _corrected_day(p: Params, paths: Paths, zone: str, target: pd.Timestamp, today: dict) -> tuple[dict, str]:
+    "`<model>_bc` forecasts of `target` for the models of `forecast.correct`, from their errors on the forecast stage's days before it, and where those came from."
+    import xarray as xr
+    from electricity_optimizer.forecast import _day_positions
+    from electricity_optimizer.stats_models import correct_recent_bias
+    w = p.forecast.correction
+    if not paths.forecast.exists(): return {}, f"not corrected: {paths.forecast} not found (run `dvc repro`)"
+    with xr.open_dataset(paths.forecast) as fc: fc = fc.load()
+    if list(fc["zone"].values) != [zone]: return {}, f"not corrected: {paths.forecast} holds {list(fc['zone'].values)}, not {zone}"
+    days, pos = _day_positions(fc)
+    span = pd.date_range(target - pd.Timedelta(days=w.window), periods=w.window, freq="D")
+    i = days.get_indexer(span)  # -1: a day the forecast stage did not forecast
+    known = int((i >= 0).sum())
+    if known < w.min_days:
+        return {}, f"not corrected: {paths.forecast} holds {known} of the {w.window} days before {target.date()}, fewer than {w.min_days}"
+    past = lambda v: np.where((i >= 0)[:, None], v[pos][i], np.nan)  # (window, 24)
+    y = past(fc["price"].isel(zone=0).values)
+    out = {}
+    for name in p.forecast.correct:
+        if name not in today or name not in fc["model"].values: continue
+        f = np.vstack([past(fc["price_forecast"].sel(model=name).isel(zone=0).values), np.asarray(today[name], float)[None]])
+        out[f"{name}_bc"] = correct_recent_bias(f, np.vstack([y, np.full((1, 24), np.nan)]), **w.model_dump())[-1]
+    return out, f"{known} of the {w.window} days before, from {paths.forecast.name}"
+
 def run_predict(p: Params, paths: Paths = Paths(), day: str | None = None) -> dict:
     "Forecast one local day with every model of `train.models`: the day after the features by default."
     from electricity_optimizer.features import clock_series, day_index, market_spec
@@ -452,6 +476,8 @@ def run_predict(p: Params, paths: Paths = Paths(), day: str | None = None) -> di
             else: out[name], cnn_from = model.predict_days(ext, [target])[0], "the registered network"
         elif name.startswith("lear_"): out[name] = LEAR(int(name.removeprefix("lear_"))).fit(ext, target).predict(ext, target)
         else: out[name] = SeasonalNaive(period=name.removeprefix("naive_")).predict(ext, target)
+    corrected, corrected_by = _corrected_day(p, paths, zone, target, out) if p.forecast.correct else ({}, None)
+    out.update(corrected)
     spec = market_spec(zone)
     stamps = ext["time"].values[-24:]
     table = pd.DataFrame({m: np.asarray(v, float) for m, v in out.items()}, index=pd.DatetimeIndex(stamps))
@@ -463,7 +489,7 @@ def run_predict(p: Params, paths: Paths = Paths(), day: str | None = None) -> di
     chosen = p.forecast.model_for_optimization
     best = clock[chosen].nsmallest(3) if chosen in clock else clock.iloc[:, 1].nsmallest(3)
     result = {"zone": zone, "day": str(target.date()), "exogenous_from": source, "models": list(out), "file": str(path),
-              **({"cnn_lstm_from": cnn_from} if cnn_from else {}),
+              **({"cnn_lstm_from": cnn_from} if cnn_from else {}), **({"corrected_by": corrected_by} if corrected_by else {}),
               "mean_forecast": {m: round(float(np.mean(v)), 2) for m, v in out.items()},
               "cheapest_hours": [t.tz_convert(spec["timezone"]).strftime("%H:%M") for t in best.index]}
     if actual is not None:
