@@ -80,6 +80,15 @@ def test_predict_on_a_test_day_replays_the_forecast_stage(store_repo):
         assert got["actual"].to_numpy() == pytest.approx(fc["price"].isel(zone=0).values[-24:], abs=6e-4)
 
 
+def test_predict_without_enough_recent_forecasts_gives_no_corrected_column(store_repo):
+    "The first test day has no forecast stage days before it: nothing to correct with, and the command says so."
+    repo = store_repo["repo"]
+    out = run(["eo", "predict", "--day", "2023-06-23"], repo).stdout
+    assert "corrected_by=not corrected: " in out and "holds 0 of the 3 days before 2023-06-23, fewer than 2" in out
+    got = _predictions(repo, "2023-06-23")
+    assert "cnn_lstm" in got and not [c for c in got if c.endswith("_bc")]
+
+
 def test_predict_the_day_after_the_features_from_its_published_forecasts(store_repo, shared_data):
     repo = store_repo["repo"]
     out = run(["eo", "predict"], repo).stdout
