@@ -26,7 +26,8 @@ from .forecast import DayAheadModel, SeasonalNaive, daily_view, forecast_metrics
 from .lear import LEAR, LEAR_WINDOWS, _ds_key
 from .stats_models import ARX, combine, correct_recent_bias
 from .storage import write_json, write_parquet, write_text
-from .tuning import RECALIBRATIONS, adopted_correction, chosen_recalibration, ranked_configs, selected_configs, tuned_members
+from .tuning import (RECALIBRATIONS, adopted_correction, chosen_recalibration, combination_method, ranked_configs,
+                                          selected_configs, tuned_members)
 
 # %% auto #0
 __all__ = ['PROTOCOL', 'PUBLISHED', 'CNN_PARAMS', 'CNN_MEMBERS', 'DEFAULT_MODELS', 'CNN_RECALIBRATION', 'ENSEMBLES',
@@ -397,7 +398,7 @@ def _combination_of(
 ) -> str:
     "How the tuned CNN-LSTM members are combined: the rule their selection chose on validation (`select_members`), else their mean."
     if not (tuning_dir / f"{market}.json").exists(): return "mean"
-    return ((selected_configs(market, tuning_dir) or {}).get("combination") or {}).get("method", "mean")
+    return combination_method(selected_configs(market, tuning_dir))
 
 def _cnn_members(
     market: str,  # EPF market

@@ -27,16 +27,17 @@ app = typer.Typer(
 
 _PARAMS = typer.Option("params.yaml", "--params", "-p", help="parameters file (see params.yaml for every key)")
 
-def _stage(fn, params: Path, name: str | None = None):
+def _stage(fn, params: Path, name: str | None = None, show: int | None = 8):
     params = params if params.is_absolute() else Path.cwd() / params
     p = load_params(params)
     os.chdir(pipeline.find_root(params.parent))
     result = fn(p, pipeline.Paths(Path(".")))
-    typer.echo(f"{name or fn.__name__.removeprefix('run_')}: {_summary(result)}")
+    typer.echo(f"{name or fn.__name__.removeprefix('run_')}: {_summary(result, show)}")
 
-def _summary(result: dict) -> str:
+def _summary(result: dict, show: int | None = 8) -> str:
+    "The result's first `show` plain (not nested) items, or all of them with None."
     flat = {k: v for k, v in result.items() if not isinstance(v, dict)}
-    return ", ".join(f"{k}={v}" for k, v in list(flat.items())[:8])
+    return ", ".join(f"{k}={v}" for k, v in list(flat.items())[:show])
 
 # %% ../nbs/90_cli.ipynb #453b605c
 @app.command()
@@ -76,7 +77,7 @@ def predict(params: Path = _PARAMS,
         for m, v in r["mean_forecast"].items():
             typer.echo(f"  {m:14} mean {v:9.2f}" + (f"   MAE {r['MAE'][m]:.3f}" if "MAE" in r else ""))
         return r
-    _stage(run, params, "predict")
+    _stage(run, params, "predict", show=None)
 
 @app.command()
 def train(params: Path = _PARAMS):

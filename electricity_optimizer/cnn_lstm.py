@@ -17,7 +17,7 @@ import torch
 import xarray as xr
 from fastcore.basics import patch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, TensorDataset, WeightedRandomSampler
 
 try:
     import lightning.pytorch as pl
@@ -113,6 +113,7 @@ class PriceDataModule(pl.LightningDataModule):
         asinh: bool = True,  # asinh variance-stabilising transform of the scaled price
         zone: str | None = None,  # zone to use when `ds` has several
         scaler: _Scaler | None = None,  # a fitted scaler to reuse; None: fit one on the training days
+        recency_halflife_days: float = 0.0,  # > 0: training days drawn with weight 0.5 ** (age in days / this), so recent days count more; 0: each once per epoch
     ):
         super().__init__()
         self.ds = ds if zone is None else ds.sel(zone=[zone])
@@ -123,6 +124,8 @@ class PriceDataModule(pl.LightningDataModule):
         self.seq_features = 1 + len(self.exog)
         self.static_features = 24 * len(self.exog) + 7
         self.scaler: _Scaler | None = scaler
+        self.recency_halflife_days = float(recency_halflife_days)
+        if self.recency_halflife_days < 0: raise ValueError(f"recency_halflife_days must be >= 0, not {recency_halflife_days}")
 
     def setup(self, stage: str | None = None):
         if hasattr(self, "train_set"): return
@@ -141,8 +144,18 @@ class PriceDataModule(pl.LightningDataModule):
         self.val_set = TensorDataset(*_windows(z, self.days, val_idx, self.lookback_days))
         self.train_dates, self.val_dates = self.days[fit_idx], self.days[val_idx]
 
+    def sample_weights(self) -> np.ndarray:
+        "Draw weight of each training day: 0.5 ** (days before the last training day / half-life); all 1 without a half-life."
+        if not self.recency_halflife_days: return np.ones(len(self.train_dates))
+        age = (self.train_dates[-1] - self.train_dates).days.to_numpy(float)
+        return 0.5 ** (age / self.recency_halflife_days)
+
     def train_dataloader(self):
-        return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=True)
+        if not self.recency_halflife_days:
+            return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=True)
+        w = torch.as_tensor(self.sample_weights(), dtype=torch.double)  # an epoch draws as many days as the window holds
+        return DataLoader(self.train_set, batch_size=self.batch_size,
+                          sampler=WeightedRandomSampler(w, num_samples=len(w), replacement=True))
 
     def val_dataloader(self):
         return DataLoader(self.val_set, batch_size=self.batch_size, shuffle=False)
@@ -283,6 +296,7 @@ class CNNLSTMModel(DayAheadModel):
         enable_progress_bar: bool = False,  # Lightning's progress bar during training
         finetune_epochs: int = 1,  # passes over the training window per `update`
         finetune_lr: float = 0.3,  # learning rate of `update`, as a fraction of `lr`
+        recency_halflife_days: float = 0.0,  # > 0: training and fine-tuning draw recent days more often (`PriceDataModule`)
         **net,  # further `CNNLSTM` arguments: kernel_size, pool, mlp_hidden, dropout, weight_decay
     ):
         self.params = dict(epochs=epochs, hidden=hidden, channels=channels, lr=lr, batch_size=batch_size,
@@ -290,7 +304,7 @@ class CNNLSTMModel(DayAheadModel):
                            num_threads=num_threads, accelerator=accelerator,
                            quantiles=list(quantiles) if quantiles else None, scaling=scaling, asinh=asinh,
                            enable_progress_bar=enable_progress_bar, finetune_epochs=finetune_epochs,
-                           finetune_lr=finetune_lr, **net)
+                           finetune_lr=finetune_lr, recency_halflife_days=recency_halflife_days, **net)
         self.module: CNNLSTM | None = None
         self.scaler: _Scaler | None = None
         self.history: list[dict] = []
@@ -303,7 +317,8 @@ class CNNLSTMModel(DayAheadModel):
         return PriceDataModule(ds, until, train_days=p["train_days"],
                                val_days=p["val_days"] if val_days is None else val_days,
                                lookback_days=p["lookback_days"], batch_size=p["batch_size"],
-                               scaling=p["scaling"], asinh=p["asinh"], scaler=scaler)
+                               scaling=p["scaling"], asinh=p["asinh"], scaler=scaler,
+                               recency_halflife_days=p.get("recency_halflife_days", 0.0))
 
     def _train(self, module: CNNLSTM, dm: PriceDataModule, epochs: int) -> list[dict]:
         "Train `module` in place for `epochs` on `dm` (set up); the per-epoch losses."
@@ -347,7 +362,7 @@ class CNNLSTMModel(DayAheadModel):
         return self
 
 _WRAPPER_KEYS = {"epochs", "batch_size", "lookback_days", "train_days", "val_days", "seed", "num_threads", "accelerator",
-                 "scaling", "asinh", "enable_progress_bar", "finetune_epochs", "finetune_lr"}
+                 "scaling", "asinh", "enable_progress_bar", "finetune_epochs", "finetune_lr", "recency_halflife_days"}
 
 # %% ../nbs/31_cnn_lstm.ipynb #03fe24ab
 @patch

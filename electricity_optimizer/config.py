@@ -13,10 +13,10 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 # %% auto #0
-__all__ = ['SourceName', 'ForecastModel', 'HHMM', 'EOError', 'ConfigError', 'DataParams', 'HttpParams', 'RateLimit',
-           'PricesParams', 'QualityParams', 'CNNLSTMParams', 'TrainParams', 'CorrectionParams', 'ForecastParams',
-           'ApplianceParams', 'EVParams', 'BatteryParams', 'HeatPumpParams', 'OptimizeParams', 'HouseholdParams',
-           'SwitchParams', 'TrackingParams', 'ReportParams', 'Params', 'load_params', 'secret']
+__all__ = ['SourceName', 'ForecastModel', 'PlanningModel', 'HHMM', 'EOError', 'ConfigError', 'DataParams', 'HttpParams',
+           'RateLimit', 'PricesParams', 'QualityParams', 'CNNLSTMParams', 'TrainParams', 'CorrectionParams',
+           'ForecastParams', 'ApplianceParams', 'EVParams', 'BatteryParams', 'HeatPumpParams', 'OptimizeParams',
+           'HouseholdParams', 'SwitchParams', 'TrackingParams', 'ReportParams', 'Params', 'load_params', 'secret']
 
 # %% ../nbs/00_config.ipynb #8bbd62e8
 class EOError(Exception):
@@ -95,6 +95,13 @@ def _model_name(v: str) -> str:
 
 ForecastModel = Annotated[str, AfterValidator(_model_name)]  # a forecaster the pipeline knows
 
+def _planning_name(v: str) -> str:
+    try: _model_name(str(v).removesuffix("_bc"))
+    except ValueError as e: raise ValueError(f"{e}; or one of them with _bc (its forecast corrected by its recent errors)") from None
+    return v
+
+PlanningModel = Annotated[str, AfterValidator(_planning_name)]  # a forecaster, or one corrected by its recent errors (<model>_bc)
+
 _NETWORK_SETTINGS = ("epochs", "hidden", "channels", "lr", "batch_size", "lookback_days")  # what `preset: tuned` takes from the selection
 
 class CNNLSTMParams(_Section):
@@ -136,7 +143,7 @@ class CorrectionParams(_Section):
         return self
 
 class ForecastParams(_Section):
-    model_for_optimization: ForecastModel = "cnn_lstm"  # forecast the optimizer plans on (one of train.models)
+    model_for_optimization: PlanningModel = "cnn_lstm"  # forecast the optimizer plans on: one of train.models, or <model>_bc for a model of `correct`
     cnn_lstm_update_every: int = Field(0, ge=0, le=28)  # days between warm-started fine-tuning passes of the CNN-LSTM over the test days (0: none; 1: before every day)
     correct: list[ForecastModel] = []  # models (of train.models) whose forecasts are also given corrected by their recent errors, as <model>_bc
     correction: CorrectionParams = CorrectionParams()  # how (`stats_models.correct_recent_bias`); the defaults were chosen on the EPF validation years
@@ -299,6 +306,12 @@ class Params(_Section):
             if m.startswith("lear_") and int(m[5:]) > self.train.train_days:
                 raise ValueError(f"train.models: {m} calibrates on {m[5:]} days but train.train_days = {self.train.train_days}: "
                                  f"use a window of at most {self.train.train_days} days or raise train.train_days")
+        plan, f = self.forecast.model_for_optimization, self.forecast
+        if plan.endswith("_bc") and plan.removesuffix("_bc") not in f.correct:
+            raise ValueError(f"forecast.model_for_optimization = {plan} plans on a corrected forecast, but forecast.correct {f.correct} "
+                             f"does not list {plan.removesuffix('_bc')}: add it there")
+        if not plan.endswith("_bc") and plan not in self.train.models:
+            raise ValueError(f"forecast.model_for_optimization = {plan} is not in train.models {self.train.models}: add it there or plan on one of them")
         return self
 
 # %% ../nbs/00_config.ipynb #33c45344

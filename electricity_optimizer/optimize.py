@@ -31,7 +31,8 @@ _log = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['SOLVERS', 'Grid', 'as_prices', 'check_feasible', 'build_model', 'model_size', 'SolveResult', 'solver_available',
            'solve', 'extract', 'fix_before', 'unmanaged_schedule', 'rule_schedule', 'schedule_cost', 'household_costs',
-           'compare_day', 'day_household', 'day_devices', 'day_horizon', 'plan_period', 'summarize_period']
+           'compare_day', 'compare_forecasts_day', 'day_household', 'day_devices', 'day_horizon', 'plan_period',
+           'plan_periods', 'summarize_period']
 
 # %% ../nbs/40_optimize.ipynb #69d57323
 @dataclass(frozen=True)
@@ -382,17 +383,42 @@ def compare_day(
     grid: Grid | None = None,  # connection limits
 ) -> dict:
     "Costs of the unmanaged, forecast-driven and perfect-foresight schedules, all paid at actual prices."
-    f, _ = _clean_prices(forecast_prices)
+    return compare_forecasts_day({"forecast": forecast_prices}, actual_prices, appliances, evs, solver, mip_gap, time_limit_s,
+                                 devices, grid)["forecast"]
+
+def compare_forecasts_day(
+    forecasts: dict[str, pd.Series | Prices],  # name -> prices the household plans on, all on the same slots
+    actual_prices: pd.Series | Prices,  # prices it pays, on the same slots
+    appliances: Sequence[Appliance] = (),  # cycles to schedule
+    evs: Sequence[EVSession] = (),  # charging sessions to schedule
+    solver: str = "highs",  # 'highs', 'glpk' or 'cbc'
+    mip_gap: float = 1e-3,  # relative optimality gap
+    time_limit_s: float = 30.0,  # per solve
+    devices: Sequence = (),  # further devices: Battery, ThermalLoad, FixedLoad, ...
+    grid: Grid | None = None,  # connection limits
+) -> dict[str, dict]:
+    "`compare_day` for each of several forecasts of the same day; the unmanaged and perfect-foresight schedules, which do not depend on the forecast, are built once and shared."
     a, _ = _clean_prices(actual_prices)
-    if not f.import_kwh.index.equals(a.import_kwh.index): raise ValueError("forecast and actual prices must cover the same slots")
+    fs = {name: _clean_prices(p)[0] for name, p in forecasts.items()}
+    if any(not f.import_kwh.index.equals(a.import_kwh.index) for f in fs.values()):
+        raise ValueError("forecast and actual prices must cover the same slots")
     devs = _devs(appliances, evs, devices)
-    schedules, solves = {"unmanaged": unmanaged_schedule(a, appliances, evs, devices, grid)}, {}
-    for key, p in (("forecast", f), ("perfect", a)):
+    def planned(p: Prices):  # the schedule optimal for prices `p`, and its solve
         m = build_model(p, appliances, evs, devices, grid)
-        solves[key] = solve(m, solver, mip_gap, time_limit_s)
-        schedules[key] = extract(m)
-    costs = _savings(pd.DataFrame({k: household_costs(s, a, devs) for k, s in schedules.items()}))
-    return dict(costs=costs, **costs.loc["total"].astype(float).to_dict(), schedules=schedules, solves=solves)
+        s = solve(m, solver, mip_gap, time_limit_s)
+        return extract(m), s
+    pay = lambda schedule: household_costs(schedule, a, devs)
+    unmanaged = unmanaged_schedule(a, appliances, evs, devices, grid)
+    perfect, perfect_solve = planned(a)
+    paid = {"unmanaged": pay(unmanaged), "perfect": pay(perfect)}
+    out = {}
+    for name, f in fs.items():
+        schedule, s = planned(f)
+        costs = _savings(pd.DataFrame({"unmanaged": paid["unmanaged"], "forecast": pay(schedule), "perfect": paid["perfect"]}))
+        out[name] = dict(costs=costs, **costs.loc["total"].astype(float).to_dict(),
+                         schedules={"unmanaged": unmanaged, "forecast": schedule, "perfect": perfect},
+                         solves={"forecast": s, "perfect": perfect_solve})
+    return out
 
 # %% ../nbs/40_optimize.ipynb #fa15e82a
 def _wall(day: date, hhmm: str, tz: ZoneInfo, next_day: bool = False) -> pd.Timestamp:
@@ -473,23 +499,31 @@ def day_horizon(
     end = max(ends + [_wall(day, "00:00", ZoneInfo(timezone), next_day=True)]).tz_convert("UTC")
     return pd.date_range(start, end.ceil(step), freq=step, inclusive="left")
 
-def _plan_day(f, a, hz, devices, day, timezone, solve_kw) -> list[dict]:
+def _plan_day(fs: dict, a, hz, devices, day, timezone, solve_kw) -> dict[str, list[dict]]:
+    "The day's rows for each forecast of `fs`; perfect foresight is solved once for all of them."
     devs = day_household(devices, day, timezone)
     slots = day_horizon(devs, day, timezone, hz.step)
     start, end = slots[0], slots[-1] + hz.step
     slots = pd.date_range(start, end.ceil(hz.step), freq=hz.step, inclusive="left")
-    fd, ad = f.slice(slots), a.slice(slots)
-    if (miss := int((fd.import_kwh.isna() | ad.import_kwh.isna()).sum())):
-        return [dict(date=day, device="total", slots=len(slots), status=f"skipped: prices missing for {miss} of {len(slots)} slots "
-                     f"{_fmt(start.tz_convert(timezone))} .. {_fmt(end.tz_convert(timezone))}")]
+    ad, out, ready = a.slice(slots), {}, {}
+    skip = lambda why: [dict(date=day, device="total", slots=len(slots), status=f"skipped: {why}")]
+    for name, f in fs.items():
+        fd = f.slice(slots)
+        if (miss := int((fd.import_kwh.isna() | ad.import_kwh.isna()).sum())):
+            out[name] = skip(f"prices missing for {miss} of {len(slots)} slots "
+                             f"{_fmt(start.tz_convert(timezone))} .. {_fmt(end.tz_convert(timezone))}")
+        else: ready[name] = fd
+    if not ready: return out
     try:
-        r = compare_day(fd, ad, devices=devs, **solve_kw)
+        rs = compare_forecasts_day(ready, ad, devices=devs, **solve_kw)
     except InfeasibleError as e:
-        return [dict(date=day, device="total", slots=len(slots), status=f"skipped: {e}")]
-    c = r["costs"]
-    c["solve_s"] = [np.nan] * (len(c) - 1) + [sum(s.wall_s for s in r["solves"].values())]
-    c["status"] = "ok" if all(s.status == "optimal" for s in r["solves"].values()) else "time_limit"
-    return [dict(date=day, device=dev, slots=len(slots), **row) for dev, row in c.iterrows()]
+        return out | {name: skip(e) for name in ready}
+    for name, r in rs.items():
+        c = r["costs"]
+        c["solve_s"] = [np.nan] * (len(c) - 1) + [sum(s.wall_s for s in r["solves"].values())]
+        c["status"] = "ok" if all(s.status == "optimal" for s in r["solves"].values()) else "time_limit"
+        out[name] = [dict(date=day, device=dev, slots=len(slots), **row) for dev, row in c.iterrows()]
+    return out
 
 def plan_period(
     forecast: pd.Series | Prices,  # forecast prices per MWh, or `Prices` (what the household plans on)
@@ -502,18 +536,35 @@ def plan_period(
     progress: bool = True,  # show a tqdm progress bar
 ) -> pd.DataFrame:
     "One row per (local day, device) plus a 'total' row per day, with the three schedules' costs at actual prices."
-    f, hz = _clean_prices(forecast, allow_nan=True)  # days with missing prices are skipped
-    a, hz_a = _clean_prices(actual, allow_nan=True)
-    if hz.step != hz_a.step: raise ValueError(f"forecast step {hz.step} differs from actual step {hz_a.step}")
+    return plan_periods({"forecast": forecast}, actual, devices, timezone, solver, mip_gap, time_limit_s, progress)["forecast"]
+
+def plan_periods(
+    forecasts: dict[str, pd.Series | Prices],  # name -> forecast prices (what the household plans on), same step as `actual`
+    actual: pd.Series | Prices,  # actual prices (what it pays)
+    devices: dict,  # name -> device spec in local wall-clock time, see `day_household`
+    timezone: str = "Europe/Berlin",  # IANA zone of the household
+    solver: str = "highs",  # 'highs', 'glpk' or 'cbc'
+    mip_gap: float = 1e-3,  # relative optimality gap
+    time_limit_s: float = 30.0,  # per solve
+    progress: bool = True,  # show a tqdm progress bar
+) -> dict[str, pd.DataFrame]:
+    "`plan_period` for each forecast of `forecasts` over the same days; each day's perfect-foresight schedule is solved once and shared."
+    if not forecasts: raise ValueError("no forecast to plan on")
     if not devices: raise ValueError("no devices to plan")
+    a, hz = _clean_prices(actual, allow_nan=True)  # days with missing prices are skipped
+    fs = {}
+    for name, forecast in forecasts.items():
+        fs[name], hz_f = _clean_prices(forecast, allow_nan=True)
+        if hz_f.step != hz.step: raise ValueError(f"forecast {name!r} has step {hz_f.step}, the actual prices {hz.step}")
     ix = a.import_kwh.index
     days = pd.date_range(ix[0].tz_convert(timezone).date(), ix[-1].tz_convert(timezone).date(), freq="D").date
     kw = dict(solver=solver, mip_gap=mip_gap, time_limit_s=time_limit_s)
-    rows = []
+    rows = {name: [] for name in fs}
     for day in tqdm(days, desc="plan_period", unit="day", disable=not progress):
-        rows += (new := _plan_day(f, a, hz, devices, day, timezone, kw))
-        if new[0]["status"].startswith("skipped"): _log.info("%s %s", day, new[0]["status"])
-    return pd.DataFrame(rows, columns=_COLS)
+        for name, new in _plan_day(fs, a, hz, devices, day, timezone, kw).items():
+            rows[name] += new
+            if new[0]["status"].startswith("skipped"): _log.info("%s %s: %s", day, name, new[0]["status"])
+    return {name: pd.DataFrame(r, columns=_COLS) for name, r in rows.items()}
 
 def summarize_period(
     plan: pd.DataFrame,  # output of `plan_period`

@@ -486,12 +486,14 @@ def run_predict(p: Params, paths: Paths = Paths(), day: str | None = None) -> di
     clock.insert(0, "local_time", clock.index.tz_convert(spec["timezone"]).strftime("%Y-%m-%d %H:%M%z"))
     path = paths.root / "data" / "predictions" / f"{zone}_{target.date()}.csv"
     write_text(clock.rename_axis("utc_start").reset_index().to_csv(index=False, float_format="%.3f"), path)
-    chosen = p.forecast.model_for_optimization
-    best = clock[chosen].nsmallest(3) if chosen in clock else clock.iloc[:, 1].nsmallest(3)
-    result = {"zone": zone, "day": str(target.date()), "exogenous_from": source, "models": list(out), "file": str(path),
+    chosen = p.forecast.model_for_optimization  # or, where its corrected forecast is missing today, the model it corrects
+    by = next((m for m in (chosen, chosen.removesuffix("_bc")) if m in out), next(iter(out)))
+    best = clock[by].nsmallest(3)
+    result = {"zone": zone, "day": str(target.date()), "cheapest_by": by,
+              "cheapest_hours": [t.tz_convert(spec["timezone"]).strftime("%H:%M") for t in best.index],
+              "exogenous_from": source, "models": list(out), "file": str(path),
               **({"cnn_lstm_from": cnn_from} if cnn_from else {}), **({"corrected_by": corrected_by} if corrected_by else {}),
-              "mean_forecast": {m: round(float(np.mean(v)), 2) for m, v in out.items()},
-              "cheapest_hours": [t.tz_convert(spec["timezone"]).strftime("%H:%M") for t in best.index]}
+              "mean_forecast": {m: round(float(np.mean(v)), 2) for m, v in out.items()}}
     if actual is not None:
         result["MAE"] = {m: round(float(np.mean(np.abs(np.asarray(v) - actual))), 3) for m, v in out.items()}
     tracking.log_run("predict", {"day": result["day"], "zone": zone, "train.models": p.train.models}, 
@@ -524,12 +526,12 @@ def summarize_plan(
                             "savings_perfect": r(row.unmanaged - row.perfect)} for d, row in dev.iterrows()}
     return out
 
-def _value_of_forecasts(fc, chosen: str, chosen_metrics: dict, plan_on, p: Params) -> dict:
+def _value_of_forecasts(fc, plans: dict[str, pd.DataFrame]) -> dict:
     "Per forecast model: its MAE over the test period and what the schedules planned on it cost and save at the actual prices."
     from electricity_optimizer.forecast import evaluate
     errors, out = evaluate(fc), {}
-    for m in map(str, fc["model"].values):
-        s = chosen_metrics if m == chosen else summarize_plan(plan_on(_clock_series(fc["price_forecast"].sel(model=m).isel(zone=0), p)))
+    for m, plan in plans.items():
+        s = summarize_plan(plan)
         out[m] = {"MAE": errors[m]["MAE"], "cost_forecast": s["cost_forecast"],
                   "savings_forecast": s["savings_forecast"], "forecast_capture_pct": s["forecast_capture_pct"]}
     return out
@@ -550,30 +552,30 @@ def _check_plan(plan: pd.DataFrame):
 def run_optimize(p: Params, paths: Paths = Paths()) -> dict:
     "Schedule the devices on the forecast, evaluate on actual prices, write savings."
     import xarray as xr
-    from electricity_optimizer.optimize import plan_period
+    from electricity_optimizer.optimize import plan_periods
     with xr.open_dataset(_need(paths.forecast, "forecast")) as fc:
         fc = fc.load()
     o = p.optimize
-    model = p.forecast.model_for_optimization
-    if model not in fc["model"].values:
-        raise EOError(f"forecast.model_for_optimization = {model!r} is not among the forecast models "
-                      f"{list(fc['model'].values)}: add it to train.models")
-    forecast = _clock_series(fc["price_forecast"].sel(model=model).isel(zone=0), p)
+    model, have = p.forecast.model_for_optimization, list(map(str, fc["model"].values))
+    if model not in have:
+        raise EOError(f"forecast.model_for_optimization = {model!r} is not among the forecast models {have}: "
+                      + ("list its model in forecast.correct" if model.endswith("_bc") else "add it to train.models")
+                      + " and run the forecast stage again")
+    names = [model] + ([m for m in have if m != model] if o.compare_forecasts else [])
+    forecasts = {m: _clock_series(fc["price_forecast"].sel(model=m).isel(zone=0), p) for m in names}
     actual = _clock_series(fc["price"].isel(zone=0), p)
     devices = {k: v.model_dump() for k, v in o.devices.items()}
     t0 = time.perf_counter()
-    plan = plan_period(forecast, actual, devices, timezone=o.timezone, solver=o.solver, mip_gap=o.mip_gap,
-                       time_limit_s=o.time_limit_s, progress=_progress())
+    plans = plan_periods(forecasts, actual, devices, timezone=o.timezone, solver=o.solver, mip_gap=o.mip_gap,
+                         time_limit_s=o.time_limit_s, progress=_progress())
     wall = time.perf_counter() - t0
+    plan = plans[model]
     _check_plan(plan)
     write_parquet(plan, paths.savings)
     metrics = summarize_plan(plan)
-    metrics.update({"forecast_model": model, "solver": o.solver, "optimize_wall_s": round(wall, 2),
+    metrics.update({"forecast_model": model, "solver": o.solver, "optimize_wall_s": round(wall, 2), "forecasts_planned": len(names),
                     "currency": str(fc.attrs.get("currency", "EUR"))})
-    if o.compare_forecasts:
-        metrics["by_forecast_model"] = _value_of_forecasts(fc, model, metrics, lambda f: plan_period(
-            f, actual, devices, timezone=o.timezone, solver=o.solver, mip_gap=o.mip_gap, time_limit_s=o.time_limit_s,
-            progress=False), p)
+    if o.compare_forecasts: metrics["by_forecast_model"] = _value_of_forecasts(fc, plans)
     write_json(metrics, paths.metrics / "optimize.json")
     daily = plan[(plan["device"] == "total") & ~plan["status"].str.startswith("skipped")]
     daily = daily.set_index("date")[["unmanaged", "forecast", "perfect"]].dropna()

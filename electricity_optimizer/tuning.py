@@ -23,8 +23,9 @@ from .storage import write_json
 # %% auto #0
 __all__ = ['SEARCH_SPACE', 'BASELINE', 'RECALIBRATIONS', 'CORRECTION_GRID', 'validation_days', 'suggest', 'validation_mae',
            'tune_cnn_lstm', 'score_windows', 'ranked_configs', 'compare_recalibrations', 'chosen_recalibration',
-           'parse_whole', 'combination_line', 'select_members', 'selected_configs', 'tuned_members', 'parse_variant',
-           'check_variant', 'variant_line', 'check_correction', 'adopted_correction', 'correction_line']
+           'parse_whole', 'combination_method', 'combination_line', 'select_members', 'selected_configs',
+           'tuned_members', 'parse_variant', 'check_variant', 'variant_line', 'check_correction', 'adopted_correction',
+           'correction_line']
 
 # %% ../nbs/35_tuning.ipynb #28f7f11b
 def validation_days(
@@ -451,6 +452,12 @@ def _combination(
     return {"mae": {k: _mae(v, actual) for k, v in f.items()}, "p_median_better": p, "alpha": alpha,
             "method": "median" if p is not None and p < alpha else "mean"}
 
+def combination_method(
+    sel: dict | None,  # a selection (`select_members`), or None where there is none
+) -> str:
+    "How the selection's members are combined: the rule `select_members` chose on validation, else their mean."
+    return ((sel or {}).get("combination") or {}).get("method", "mean")
+
 def combination_line(
     sel: dict,  # a selection (`select_members`)
 ) -> str:
@@ -661,7 +668,7 @@ def _selected_validation_ensemble(market: str, out_dir: Path, mirror, progress: 
     actual, bounds = _validation_actual(ds, spec["periods"])
     fc, _ = _validation_forecasts(market, spec, ds, {c["key"] + tag: c["params"] for c in sel["selected"]},
                                   sel["member_seeds"], out_dir, 1, progress, v and v["settings"])
-    how = (sel.get("combination") or {}).get("method", "mean")
+    how = combination_method(sel)
     return sel, combine({f"{k}_{sd}": f for k, by in fc.items() for sd, f in by.items()}, method=how), actual, bounds
 
 def check_correction(
@@ -687,7 +694,7 @@ def check_correction(
     p = round(p, 4) if np.isfinite(p) else None
     adopted = p is not None and p < alpha and scores[0]["mae"] < _mae(ens, actual)
     result = {"market": market, "members": [c["key"] for c in sel["selected"]], "member_seeds": sel["member_seeds"],
-              "combination": (sel.get("combination") or {}).get("method", "mean"), "periods": sel["spec"]["periods"],
+              "combination": combination_method(sel), "periods": sel["spec"]["periods"],
               "mae": {"none": _mae(ens, actual), "best": scores[0]["mae"]}, "best": best, "p_better": p, "alpha": alpha,
               "settings": best if adopted else None, "grid": scores}
     write_json(result, out_dir / f"{market}.correction.json")
@@ -701,7 +708,7 @@ def adopted_correction(
     f = Path(out_dir) / f"{market}.correction.json"
     if not f.exists(): return None
     c, sel = json.loads(f.read_text()), selected_configs(market, out_dir)
-    now = sel and ([x["key"] for x in sel["selected"]], sel["member_seeds"], (sel.get("combination") or {}).get("method", "mean"))
+    now = sel and ([x["key"] for x in sel["selected"]], sel["member_seeds"], combination_method(sel))
     if now != (c["members"], c["member_seeds"], c["combination"]):
         raise EOError(f"{f} was made for another selection of {market}: run `eo bench tune --market {market} --trials 0 "
                       f"--correction` again (or delete it)")

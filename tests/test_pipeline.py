@@ -103,6 +103,25 @@ def test_savings_are_consistent(repro_repo):
     assert len({v["cost_forecast"] for v in by.values()}) > 1  # different forecasts, different schedules
 
 
+def test_planning_on_a_corrected_forecast_gives_what_the_comparison_reported(repro_repo, tmp_path):
+    import shutil
+    from electricity_optimizer.config import load_params
+    from electricity_optimizer.pipeline import Paths, run_optimize
+    repo = repro_repo["repo"]
+    (tmp_path / "data/forecasts").mkdir(parents=True)
+    shutil.copy(repo / "data/forecasts/forecast.nc", tmp_path / "data/forecasts/forecast.nc")
+    text = (repo / "params.yaml").read_text().replace("model_for_optimization: cnn_lstm", "model_for_optimization: cnn_lstm_bc")
+    text = text.replace("compare_forecasts: true", "compare_forecasts: false")
+    text = text.replace("uri: sqlite:///mlruns/mlflow.db", f"uri: sqlite:///{tmp_path / 'mlflow.db'}")
+    (tmp_path / "params.yaml").write_text(text)
+    m = run_optimize(load_params(tmp_path / "params.yaml"), Paths(root=tmp_path))
+    compared = json.loads((repo / "metrics/optimize.json").read_text())["by_forecast_model"]["cnn_lstm_bc"]
+    assert (m["forecast_model"], m["forecasts_planned"]) == ("cnn_lstm_bc", 1)
+    assert m["cost_forecast"] == pytest.approx(compared["cost_forecast"], abs=1e-6)
+    assert m["savings_forecast"] == pytest.approx(compared["savings_forecast"], abs=1e-6)
+    assert (tmp_path / "data/schedules/savings.parquet").exists()
+
+
 def test_dvc_metrics_show_lists_mae_and_savings(repro_repo):
     out = run(["dvc", "metrics", "show"], repro_repo["repo"]).stdout
     assert "MAE" in out and "savings_forecast" in out, out

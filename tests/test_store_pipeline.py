@@ -87,12 +87,18 @@ def test_predict_without_enough_recent_forecasts_gives_no_corrected_column(store
     assert "corrected_by=not corrected: " in out and "holds 0 of the 3 days before 2023-06-23, fewer than 2" in out
     got = _predictions(repo, "2023-06-23")
     assert "cnn_lstm" in got and not [c for c in got if c.endswith("_bc")]
+    # planning on the corrected forecast: the day has none, so the model it corrects names the cheapest hours
+    bc = repo / "params-bc.yaml"
+    bc.write_text((repo / "params.yaml").read_text().replace("model_for_optimization: cnn_lstm", "model_for_optimization: cnn_lstm_bc"))
+    out = run(["eo", "predict", "--day", "2023-06-23", "--params", str(bc)], repo).stdout
+    assert "cheapest_by=cnn_lstm," in out, out
 
 
 def test_predict_the_day_after_the_features_from_its_published_forecasts(store_repo, shared_data):
     repo = store_repo["repo"]
     out = run(["eo", "predict"], repo).stdout
     assert "day=2023-06-30" in out and "exogenous_from=entsoe_csv" in out and "cheapest_hours=" in out
+    assert "cheapest_by=cnn_lstm," in out
     assert "cnn_lstm_from=the forecast stage's fine-tuned network" in out
     got = _predictions(repo, "2023-06-30")
     # continuing from where the forecast stage left the network gives what replaying its fine-tuning gives
