@@ -26,8 +26,8 @@ from .forecast import DayAheadModel, SeasonalNaive, daily_view, forecast_metrics
 from .lear import LEAR, LEAR_WINDOWS, _ds_key
 from .stats_models import ARX, combine, correct_recent_bias
 from .storage import write_json, write_parquet, write_text
-from .tuning import (RECALIBRATIONS, adopted_correction, chosen_recalibration, combination_method, ranked_configs,
-                                          selected_configs, tuned_members)
+from .tuning import (
+    RECALIBRATIONS, adopted_correction, chosen_recalibration, combination_method, ranked_configs, selected_configs, tuned_members)
 
 # %% auto #0
 __all__ = ['PROTOCOL', 'PUBLISHED', 'CNN_PARAMS', 'CNN_MEMBERS', 'DEFAULT_MODELS', 'CNN_RECALIBRATION', 'ENSEMBLES',

@@ -150,13 +150,13 @@ def bench_tune(
     trials: int = typer.Option(60, help="trials in the study in all, earlier (resumed) ones included"),
     timeout: Optional[float] = typer.Option(None, help="seconds after which no new trial starts"),
     windows: int = typer.Option(0, help="then score the best configurations on this many earlier validation years and rank by the mean"),
-    jobs: int = typer.Option(1, help="configurations (--windows), variants (--recalibrate) or blocks (--select) computed at once (processes)"),
+    jobs: int = typer.Option(1, help="configurations (--windows), variants (--recalibrate) or blocks (--select, --correction) computed at once (processes)"),
     recalibrate: bool = typer.Option(False, help="then compare relative prices and daily fine-tuning for the best configuration"),
     select: bool = typer.Option(False, help="then choose the ensemble's configurations on validation forecasts (the 2 best and the hand-set one, on its own and further training windows)"),
     hand_days: str = typer.Option("364,1092", help="further training windows (days, comma-separated; '' for none) on which --select tries the hand-set configuration"),
     top_days: str = typer.Option("", help="further training windows (days, comma-separated; '' for none) on which --select tries the 2 best configurations too"),
     extra_seeds: str = typer.Option("3,4", help="further seeds of the chosen configurations (comma-separated; '' for none), kept by --select where they lower the validation MAE"),
-    correction: bool = typer.Option(False, help="then score corrections of the selected ensemble by its recent errors on validation; the benchmark reports the adopted one as CNN-LSTM_ens_bc"),
+    correction: bool = typer.Option(False, help="then score corrections of the selected ensemble by its recent errors on validation (the benchmark reports the adopted one as CNN-LSTM_ens_bc), and check it on the pipeline's network and LEAR"),
     select_variant: Optional[str] = typer.Option(None, help="a checked network variant (--variant) that lowered the validation MAE: --select applies it to every candidate"),
     variant: Optional[list[str]] = typer.Option(None, "--variant", help="""then check a change to the network on validation: NAME='{"setting": value}' (e.g. lags='{"price_lags": [1, 2, 3, 7]}'), applied to the selected configurations; repeat; the members do not change"""),
     params: Path = _PARAMS,
@@ -194,7 +194,7 @@ def bench_tune(
                        + f"; members use seeds {'/'.join(map(str, sel['member_seeds']))}")
         typer.echo(combination_line(sel))
     if correction:
-        typer.echo(correction_line(check_correction(market, mirror=p.data.mirror)))
+        typer.echo(correction_line(check_correction(market, mirror=p.data.mirror, jobs=jobs)))
     for name, settings in variants:
         v = check_variant(market, name, settings, mirror=p.data.mirror, jobs=jobs, progress=sys.stderr.isatty())
         typer.echo(variant_line(name, v))

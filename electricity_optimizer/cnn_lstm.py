@@ -318,7 +318,7 @@ class CNNLSTMModel(DayAheadModel):
                                val_days=p["val_days"] if val_days is None else val_days,
                                lookback_days=p["lookback_days"], batch_size=p["batch_size"],
                                scaling=p["scaling"], asinh=p["asinh"], scaler=scaler,
-                               recency_halflife_days=p.get("recency_halflife_days", 0.0))
+                               recency_halflife_days=p["recency_halflife_days"])
 
     def _train(self, module: CNNLSTM, dm: PriceDataModule, epochs: int) -> list[dict]:
         "Train `module` in place for `epochs` on `dm` (set up); the per-epoch losses."

@@ -657,8 +657,8 @@ def variant_line(name: str, entry: dict) -> str:
 # %% ../nbs/35_tuning.ipynb #a83d60a4
 CORRECTION_GRID = {"window": (7, 14, 28, 56), "stat": ("median", "mean"), "shrink": (0.25, 0.5, 0.75, 1.0)}
 
-def _selected_validation_ensemble(market: str, out_dir: Path, mirror, progress: bool) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
-    "The selection, the selected ensemble's validation forecast (its members combined as chosen), the actual prices and the periods' first rows."
+def _selected_validation_ensemble(market: str, out_dir: Path, mirror, progress: bool) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, np.ndarray, xr.Dataset]:
+    "The selection, the selected ensemble's validation forecast (its members combined as chosen), the actual prices, the periods' first rows, the first member's forecast and the features."
     sel = selected_configs(market, out_dir)
     if sel is None:
         raise EOError(f"no selection for {market}: run `eo bench tune --market {market} --trials 0 --select` first")
@@ -669,7 +669,17 @@ def _selected_validation_ensemble(market: str, out_dir: Path, mirror, progress: 
     fc, _ = _validation_forecasts(market, spec, ds, {c["key"] + tag: c["params"] for c in sel["selected"]},
                                   sel["member_seeds"], out_dir, 1, progress, v and v["settings"])
     how = combination_method(sel)
-    return sel, combine({f"{k}_{sd}": f for k, by in fc.items() for sd, f in by.items()}, method=how), actual, bounds
+    first = fc[sel["selected"][0]["key"] + tag][sel["member_seeds"][0]]  # the pipeline's network: the first configuration, one seed
+    return sel, combine({f"{k}_{sd}": f for k, by in fc.items() for sd, f in by.items()}, method=how), actual, bounds, first, ds
+
+def _lear_validation_forecasts(market: str, spec: dict, ds: xr.Dataset, windows: Sequence[int], out_dir: Path,
+                               jobs: int = 1, progress: bool = False) -> dict[str, np.ndarray]:
+    "{`lear_<days>`: forecast (day, 24) over all validation periods}: LEAR recalibrated daily, as in the pipeline; stored under validation/<MARKET>/ and read back."
+    from electricity_optimizer.benchmark import benchmark_models, forecast_models
+    cal, ms = daily_view(ds)[0], benchmark_models([f"LEAR_{int(w)}" for w in windows])
+    parts = [forecast_models(ds, ms, cal[(cal >= a) & (cal <= b)], out_dir / "validation" / market / a, progress=progress,
+                             jobs=jobs, blas_threads=1)[0] for a, b in spec["periods"]]
+    return {f"lear_{int(w)}": np.concatenate([p[f"LEAR_{int(w)}"] for p in parts]) for w in windows}
 
 def check_correction(
     market: str,  # EPF market with a selection (`select_members`)
@@ -678,25 +688,36 @@ def check_correction(
     grid: dict | None = None,  # setting -> values to try (`CORRECTION_GRID`)
     alpha: float = 0.05,  # the best setting is adopted only where the DM p-value that it beats no correction is below this
     progress: bool = False,  # progress bars (only where a validation forecast is missing and is made)
+    lear_windows: Sequence[int] = (84,),  # LEAR calibration windows (days) whose correction is checked too, as the pipeline's `lear_<days>`
+    jobs: int = 1,  # LEAR blocks computed at once (processes), where their validation forecasts are not stored yet
 ) -> dict:
-    "Score `correct_recent_bias` settings on the selected ensemble's validation forecasts; adopt the best where it is significantly more accurate than none."
+    "Score `correct_recent_bias` settings on the selected ensemble's validation forecasts; adopt the best where it is significantly more accurate than none; check that setting on the pipeline's single network and LEAR too."
     from itertools import product
     from electricity_optimizer.benchmark import dm_test
     out_dir = Path(out_dir)
-    sel, ens, actual, bounds = _selected_validation_ensemble(market, out_dir, mirror, progress)
+    sel, ens, actual, bounds, first, ds = _selected_validation_ensemble(market, out_dir, mirror, progress)
     grid = grid or CORRECTION_GRID
-    def corrected(settings):  # each period from its own first day, as a test period starts
-        return np.concatenate([correct_recent_bias(ens[o:e], actual[o:e], **settings) for o, e in zip(bounds, bounds[1:])])
+    def corrected(settings, f=ens):  # each period from its own first day, as a test period starts
+        return np.concatenate([correct_recent_bias(f[o:e], actual[o:e], **settings) for o, e in zip(bounds, bounds[1:])])
+    def p_better(f, settings):  # DM p-value that the corrected forecast is more accurate
+        p = float(dm_test(actual, f, corrected(settings, f)))
+        return round(p, 4) if np.isfinite(p) else None
     tried = [dict(zip(grid, vals)) for vals in product(*grid.values())]
     scores = sorted(({**s, "mae": _mae(corrected(s), actual)} for s in tried), key=lambda r: r["mae"])
     best = {k: v for k, v in scores[0].items() if k != "mae"}
-    p = float(dm_test(actual, ens, corrected(best)))
-    p = round(p, 4) if np.isfinite(p) else None
-    adopted = p is not None and p < alpha and scores[0]["mae"] < _mae(ens, actual)
+    p = p_better(ens, best)
+    supported = lambda p, mae: p is not None and p < alpha and mae["corrected"] < mae["none"]
+    adopted = supported(p, {"none": _mae(ens, actual), "corrected": scores[0]["mae"]})
+    singles = {"cnn_lstm": first, **_lear_validation_forecasts(market, sel["spec"], ds, lear_windows, out_dir, jobs, progress)}
+    pipeline = {}
+    for name, f in singles.items():  # the same setting, as the pipeline's one `forecast.correction` block applies it
+        mae, pf = {"none": _mae(f, actual), "corrected": _mae(corrected(best, f), actual)}, p_better(f, best)
+        pipeline[name] = {"mae": mae, "p_better": pf, "supported": supported(pf, mae)}
+    pipeline["cnn_lstm"]["as"] = f"configuration {sel['selected'][0]['key']}, seed {sel['member_seeds'][0]}"
     result = {"market": market, "members": [c["key"] for c in sel["selected"]], "member_seeds": sel["member_seeds"],
               "combination": combination_method(sel), "periods": sel["spec"]["periods"],
               "mae": {"none": _mae(ens, actual), "best": scores[0]["mae"]}, "best": best, "p_better": p, "alpha": alpha,
-              "settings": best if adopted else None, "grid": scores}
+              "settings": best if adopted else None, "pipeline": pipeline, "grid": scores}
     write_json(result, out_dir / f"{market}.correction.json")
     return result
 
@@ -719,7 +740,12 @@ def correction_line(
 ) -> str:
     "One line on a correction check, for the command lines."
     b, p = c["best"], "n/a" if c["p_better"] is None else f"{c['p_better']:.4f}"
+    fmt = lambda p: "n/a" if p is None else f"{p:.4f}"
     return (f"recent-error correction: validation MAE {c['mae']['none']:.3f} without, {c['mae']['best']:.3f} with the best of "
             f"{len(c['grid'])} settings ({b['shrink']:g} x the {b['stat']} error of the previous {b['window']} days; DM p = {p}); "
-            + (f"adopted" if c["settings"] else f"not adopted (needs p < {c['alpha']})"))
+            + (f"adopted" if c["settings"] else f"not adopted (needs p < {c['alpha']})")
+            + "".join(f"\n  the same setting on the pipeline's {n}" + (f" ({x['as']})" if "as" in x else "")
+                      + f": {x['mae']['none']:.3f} without, {x['mae']['corrected']:.3f} with (DM p = {fmt(x['p_better'])}); "
+                      + ("supported: list it in forecast.correct" if x["supported"] else "not supported")
+                      for n, x in c.get("pipeline", {}).items()))
 
