@@ -16,8 +16,8 @@ from .config import EOError, load_params
 from . import pipeline
 
 # %% auto #0
-__all__ = ['app', 'bench_app', 'ingest', 'sources', 'quality', 'features', 'predict', 'train', 'forecast', 'optimize',
-           'household', 'switch', 'report', 'bench_forecast', 'bench_tune', 'serve', 'main']
+__all__ = ['app', 'bench_app', 'correction_advice', 'ingest', 'sources', 'quality', 'features', 'predict', 'train', 'forecast',
+           'optimize', 'household', 'switch', 'report', 'bench_forecast', 'bench_tune', 'serve', 'main']
 
 # %% ../nbs/90_cli.ipynb #b0b985c1
 app = typer.Typer(
@@ -38,6 +38,27 @@ def _summary(result: dict, show: int | None = 8) -> str:
     "The result's first `show` plain (not nested) items, or all of them with None."
     flat = {k: v for k, v in result.items() if not isinstance(v, dict)}
     return ", ".join(f"{k}={v}" for k, v in list(flat.items())[:show])
+
+# %% ../nbs/90_cli.ipynb #5be116f6
+def correction_advice(
+    p,  # validated parameters (`load_params`)
+    root: Path = Path("."),  # project root
+) -> list[str]:
+    "One line per model of `forecast.correct` whose correction the market's validation years did not support, or supported with another setting."
+    import json
+    f = root / "reports/benchmarks/tuning" / f"{p.data.market}.correction.json"
+    if not p.forecast.correct or not f.exists(): return []
+    c = json.loads(f.read_text())
+    checked, best = c.get("pipeline", {}), c["best"]
+    if {k: getattr(p.forecast.correction, k) for k in best} != best:
+        return [f"forecast.correction {p.forecast.correction.model_dump()} is not the setting checked on the {p.data.market} validation "
+                f"years ({best}, {f}): its gain there is unknown"]
+    return [f"forecast.correct lists {m}, but on the {p.data.market} validation years {m}_bc was not significantly more accurate "
+            f"(MAE {checked[m]['mae']['corrected']:.3f} against {checked[m]['mae']['none']:.3f}, DM p = {checked[m]['p_better']}; {f}): "
+            f"consider removing it" for m in p.forecast.correct if m in checked and not checked[m]["supported"]]
+
+def _warn_corrections(p, root: Path):
+    for line in correction_advice(p, root): typer.echo(f"eo: warning: {line}", err=True)
 
 # %% ../nbs/90_cli.ipynb #453b605c
 @app.command()
@@ -73,6 +94,7 @@ def predict(params: Path = _PARAMS,
     """Forecast one day from the price store with every model of train.models (data.source: store); write
     data/predictions/<zone>_<day>.csv and name the cheapest hours. Not a DVC stage: its answer changes with the day."""
     def run(p, paths):
+        _warn_corrections(p, paths.root)
         r = pipeline.run_predict(p, paths, day)
         for m, v in r["mean_forecast"].items():
             typer.echo(f"  {m:14} mean {v:9.2f}" + (f"   MAE {r['MAE'][m]:.3f}" if "MAE" in r else ""))
@@ -87,7 +109,10 @@ def train(params: Path = _PARAMS):
 @app.command()
 def forecast(params: Path = _PARAMS):
     "Forecast each test day with every model; write metrics/forecast.json."
-    _stage(pipeline.run_forecast, params)
+    def run(p, paths):
+        _warn_corrections(p, paths.root)
+        return pipeline.run_forecast(p, paths)
+    _stage(run, params, "forecast")
 
 @app.command()
 def optimize(params: Path = _PARAMS):
