@@ -45,17 +45,16 @@ def correction_advice(
     root: Path = Path("."),  # project root
 ) -> list[str]:
     "One line per model of `forecast.correct` whose correction the market's validation years did not support, or supported with another setting."
-    import json
-    f = root / "reports/benchmarks/tuning" / f"{p.data.market}.correction.json"
-    if not p.forecast.correct or not f.exists(): return []
-    c = json.loads(f.read_text())
-    checked, best = c.get("pipeline", {}), c["best"]
-    if {k: getattr(p.forecast.correction, k) for k in best} != best:
-        return [f"forecast.correction {p.forecast.correction.model_dump()} is not the setting checked on the {p.data.market} validation "
-                f"years ({best}, {f}): its gain there is unknown"]
+    from electricity_optimizer.tuning import correction_support
+    setting = p.forecast.correction.model_dump()
+    s = p.forecast.correct and correction_support(p.data.market, p.forecast.correct, setting, root / "reports/benchmarks/tuning")
+    if not s: return []
+    if not s["same_setting"]:
+        return [f"forecast.correction {setting} is not the setting checked on the {p.data.market} validation "
+                f"years ({s['checked']}, {s['file']}): its gain there is unknown"]
     return [f"forecast.correct lists {m}, but on the {p.data.market} validation years {m}_bc was not significantly more accurate "
-            f"(MAE {checked[m]['mae']['corrected']:.3f} against {checked[m]['mae']['none']:.3f}, DM p = {checked[m]['p_better']}; {f}): "
-            f"consider removing it" for m in p.forecast.correct if m in checked and not checked[m]["supported"]]
+            f"(MAE {x['mae']['corrected']:.3f} against {x['mae']['none']:.3f}, DM p = {x['p_better']}; {s['file']}): "
+            f"consider removing it" for m, x in s["models"].items() if not x["supported"]]
 
 def _warn_corrections(p, root: Path):
     for line in correction_advice(p, root): typer.echo(f"eo: warning: {line}", err=True)

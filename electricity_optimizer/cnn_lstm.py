@@ -5,6 +5,7 @@
 # %% ../nbs/31_cnn_lstm.ipynb #68d5721e
 from __future__ import annotations
 
+import io
 import logging
 import warnings
 from contextlib import contextmanager
@@ -412,8 +413,9 @@ def save(
     state = {"format": 1, "params": self.params, "hparams": dict(self.module.hparams),
              "state_dict": {k: v.detach().cpu() for k, v in self.module.state_dict().items()},
              "scaler": self.scaler.to_dict(), "fit_until": getattr(self, "fit_until", None), "history": self.history}
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    buf = io.BytesIO()  # a fixed archive name inside the file, whatever the file is called: equal networks, equal bytes
+    torch.save(state, buf)
+    with atomic_path(path) as tmp: tmp.write_bytes(buf.getvalue())
     return Path(path)
 
 @patch(cls_method=True)

@@ -17,8 +17,8 @@ from .storage import atomic_path
 
 # %% auto #0
 __all__ = ['load_results', 'load_study', 'headline', 'savings_figure', 'forecast_figure', 'device_table', 'metrics_table',
-           'forecast_value_table', 'household_table', 'household_figure', 'switching_headline', 'ranking_table',
-           'render_report']
+           'forecast_value_table', 'correction_table', 'household_table', 'household_figure', 'switching_headline',
+           'ranking_table', 'render_report']
 
 # %% ../nbs/70_reports.ipynb #c92a7ad4
 def load_results(
@@ -136,6 +136,24 @@ def forecast_value_table(
         t.loc["perfect foresight"] = [0.0, om["cost_perfect"], om["savings_perfect"], 100.0]
         t.loc["unmanaged"] = [float("nan"), om["cost_unmanaged"], 0.0, 0.0]
     return t.rename_axis("planned on").round({"MAE": 3, "cost": 2, "saving": 2, "% of perfect": 1})
+
+# %% ../nbs/70_reports.ipynb #96021e19
+def correction_table(
+    fm: dict,  # the contents of metrics/forecast.json
+    root: str | Path | None = None,  # project root; None: the nearest folder above the working directory with dvc.yaml
+) -> pd.DataFrame:
+    "Per corrected model of the run, the same correction on the market's validation years: MAE without and with it, the DM p-value that it is more accurate, and whether it passed; empty where no check applies."
+    from electricity_optimizer.pipeline import find_root
+    from electricity_optimizer.tuning import correction_support
+    cols = ["validation MAE without", "with correction", "DM p", "passed"]
+    p = lambda v: "n/a" if v is None else "< 0.0001" if v < 1e-4 else f"{v:.4f}"
+    models = [m.removesuffix("_bc") for m in fm.get("models", {}) if m.endswith("_bc")]
+    s = models and fm.get("correction") and correction_support(
+        fm["market"], models, fm["correction"], (Path(root) if root else find_root()) / "reports" / "benchmarks" / "tuning")
+    if not s or not s["same_setting"]: return pd.DataFrame(columns=cols).rename_axis("model")
+    rows = [[x["mae"]["none"], x["mae"]["corrected"], p(x["p_better"]), "yes" if x["supported"] else "no"] for x in s["models"].values()]
+    t = pd.DataFrame(rows, index=[f"{m}_bc" for m in s["models"]], columns=cols).rename_axis("model")
+    return t.round(3)
 
 # %% ../nbs/70_reports.ipynb #e6b24a1e
 _SCHEDULES = ["unmanaged", "rule", "forecast", "rolling", "perfect"]

@@ -25,7 +25,7 @@ __all__ = ['SEARCH_SPACE', 'BASELINE', 'RECALIBRATIONS', 'CORRECTION_GRID', 'val
            'tune_cnn_lstm', 'score_windows', 'ranked_configs', 'compare_recalibrations', 'chosen_recalibration',
            'parse_whole', 'combination_method', 'combination_line', 'select_members', 'selected_configs',
            'tuned_members', 'parse_variant', 'check_variant', 'variant_line', 'check_correction', 'adopted_correction',
-           'correction_line']
+           'correction_support', 'correction_line']
 
 # %% ../nbs/35_tuning.ipynb #28f7f11b
 def validation_days(
@@ -721,26 +721,44 @@ def check_correction(
     write_json(result, out_dir / f"{market}.correction.json")
     return result
 
+def _correction_file(market: str, out_dir: str | Path) -> tuple[Path, dict | None]:
+    "The path of the market's `check_correction` result and its contents (None where no check was made)."
+    f = Path(out_dir) / f"{market}.correction.json"
+    return f, (json.loads(f.read_text()) if f.exists() else None)
+
 def adopted_correction(
     market: str,  # EPF market
     out_dir: str | Path = "reports/benchmarks/tuning",  # where `check_correction` wrote its result
 ) -> dict | None:
     "The `correct_recent_bias` settings `check_correction` adopted for the market's selected ensemble; None where it made no check or adopted none; refused where the selection changed since."
-    f = Path(out_dir) / f"{market}.correction.json"
-    if not f.exists(): return None
-    c, sel = json.loads(f.read_text()), selected_configs(market, out_dir)
+    f, c = _correction_file(market, out_dir)
+    if c is None: return None
+    sel = selected_configs(market, out_dir)
     now = sel and ([x["key"] for x in sel["selected"]], sel["member_seeds"], combination_method(sel))
     if now != (c["members"], c["member_seeds"], c["combination"]):
         raise EOError(f"{f} was made for another selection of {market}: run `eo bench tune --market {market} --trials 0 "
                       f"--correction` again (or delete it)")
     return c["settings"]
 
+def correction_support(
+    market: str,  # EPF market
+    correct: Sequence[str],  # the models the pipeline corrects (`forecast.correct`)
+    setting: dict,  # the pipeline's correction setting (`forecast.correction`)
+    out_dir: str | Path = "reports/benchmarks/tuning",  # where `check_correction` wrote its result
+) -> dict | None:
+    "What the market's validation years say of correcting `correct` with `setting`: the file, the setting checked there, whether `setting` is that one, and the check of each model of `correct` that was checked; None where no check was made."
+    f, c = _correction_file(market, out_dir)
+    if c is None: return None
+    checked = c.get("pipeline", {})
+    return {"file": str(f), "checked": c["best"], "same_setting": {k: setting.get(k) for k in c["best"]} == c["best"],
+            "models": {m: checked[m] for m in correct if m in checked}}
+
 def correction_line(
     c: dict,  # a result of `check_correction`
 ) -> str:
     "One line on a correction check, for the command lines."
-    b, p = c["best"], "n/a" if c["p_better"] is None else f"{c['p_better']:.4f}"
     fmt = lambda p: "n/a" if p is None else f"{p:.4f}"
+    b, p = c["best"], fmt(c["p_better"])
     return (f"recent-error correction: validation MAE {c['mae']['none']:.3f} without, {c['mae']['best']:.3f} with the best of "
             f"{len(c['grid'])} settings ({b['shrink']:g} x the {b['stat']} error of the previous {b['window']} days; DM p = {p}); "
             + (f"adopted" if c["settings"] else f"not adopted (needs p < {c['alpha']})")
