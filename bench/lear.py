@@ -4,8 +4,9 @@ One LEAR fit is 24 per-hour lassos, each with its penalty chosen by the Akaike c
 `lear._lasso_aic` computes the Gram matrix once for the 24 hours and runs LARS and coordinate descent on it. The
 toolbox's way is, for each hour, `LassoLarsIC(criterion="aic")` for the penalty and then `Lasso(alpha)` on the data
 (here on unit-length columns with the target's variance as noise variance: the scikit-learn < 1.2 criterion its
-published numbers used, which `lars_normalize=True` reproduces). Both fit the same days: the calibration window before
-the first test day of the market's EPF file, for each of the benchmark's windows (56, 84, 1092, 1456 days). Reported:
+published numbers used, which `lars_normalize=True` reproduces). Both run inside the same `LEAR.fit` (its rows, scaling
+and prediction), only the solver swapped, on the calibration window before the first test day of the market's EPF
+file, for each of the benchmark's windows (56, 84, 1092, 1456 days). Reported:
 the median time of each, their ratio, and how far their penalties and next-day forecasts differ. The regressors of
 every day are built once per series (`lear_design`) and shared by every window and every day; their build time is
 reported beside a fit.
@@ -14,7 +15,7 @@ Then the daily recalibration of the four windows over the first `--days` test da
 (`jobs=1`) against two spawned processes (`jobs=2`, one BLAS thread each, as `eo bench forecast --jobs 2` runs them):
 median wall time, ratio, and whether the forecasts are identical.
 
-Run: EO_DATA_MIRROR=../shared/data .venv/bin/python bench/lear.py [--market DE] [--repeats 5] [--days 28]
+Run: EO_DATA_MIRROR=../shared/data .venv/bin/python bench/lear.py [--market DE] [--repeats 5] [--days 14]
      -> reports/benchmarks/lear.json and .md
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -37,26 +39,15 @@ from electricity_optimizer import lear
 from electricity_optimizer.benchmark import benchmark_days, benchmark_models, forecast_models
 from electricity_optimizer.features import build_features
 from electricity_optimizer.ingest import fetch_epf, mirror_from_env
-from electricity_optimizer.lear import LEAR_WINDOWS, _Invariant, _lasso_aic, lear_design
+from electricity_optimizer.lear import LEAR, LEAR_WINDOWS, lear_design
 from electricity_optimizer.storage import write_json, write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "reports" / "benchmarks"
 
 
-def calibration(D, first_test_day, window: int):
-    "Scaled regressors Z and targets V of the `window` days before the first test day, as `LEAR.fit` builds them."
-    t = int(D.days.searchsorted(first_test_day))
-    rows = np.arange(max(0, t - window) + 7, t)
-    rows = rows[np.isfinite(D.X[rows]).all(axis=1) & np.isfinite(D.Y[rows]).all(axis=1)]
-    X, Y = D.X[rows], D.Y[rows]
-    sx, sy = _Invariant(X[:, :-7]), _Invariant(Y)
-    z = lambda x: np.hstack([sx.transform(x[:, :-7]), x[:, -7:]])
-    return z(X), sy.transform(Y), z(D.X[[t]]), sy
-
-
-def toolbox_fit(Z, V, max_iter: int = 2500):
-    "Per hour: `LassoLarsIC(criterion='aic')` on unit-length columns for the penalty, then `Lasso(alpha)` on the data."
+def toolbox_fit(Z, V, max_iter: int = 2500, lars_normalize: bool = True):
+    "`lear._lasso_aic`'s contract, the toolbox's way: per hour `LassoLarsIC(criterion='aic')` on unit-length columns for the penalty, then `Lasso(alpha)` on the data."
     Zn = Z - Z.mean(axis=0)
     norm = np.linalg.norm(Zn, axis=0)
     Zn = Zn / np.where(norm > 0, norm, 1.0)
@@ -83,23 +74,22 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--market", default="DE")
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--days", type=int, default=28, help="test days recalibrated daily in the --jobs comparison")
+    ap.add_argument("--days", type=int, default=14, help="test days recalibrated daily in the --jobs comparison")
     a = ap.parse_args()
     ds = build_features(fetch_epf(a.market, mirror_from_env(None)), a.market)
     days = benchmark_days(ds)
     lear._LAST.clear()
     _, t_design = timed(lambda: (lear._LAST.clear(), lear_design(ds)), a.repeats)
-    D = lear_design(ds)
     fits = {}
     with threadpool_limits(1):  # one core each, as every LEAR fit of the benchmark runs
-        for w in LEAR_WINDOWS:
-            Z, V, z_next, sy = calibration(D, days[0], w)
-            (c1, b1, a1), t_ours = timed(lambda: _lasso_aic(Z, V), a.repeats)
-            (c2, b2, a2), t_ref = timed(lambda: toolbox_fit(Z, V), a.repeats)
-            f1, f2 = sy.inverse(z_next @ c1.T + b1)[0], sy.inverse(z_next @ c2.T + b2)[0]
-            fits[w] = {"rows": len(Z), "regressors": Z.shape[1], "ours_s": statistics.median(t_ours),
+        for w in LEAR_WINDOWS:  # the same `LEAR.fit` (rows, scaling, prediction), only its solver swapped
+            ours, t_ours = timed(lambda: LEAR(w).fit(ds, days[0]), a.repeats)
+            with patch.object(lear, "_lasso_aic", toolbox_fit):
+                ref, t_ref = timed(lambda: LEAR(w).fit(ds, days[0]), a.repeats)
+            f1, f2 = ours.predict(ds, days[0]), ref.predict(ds, days[0])
+            fits[w] = {"rows": ours.n_samples_, "regressors": ours.coef_.shape[1], "ours_s": statistics.median(t_ours),
                        "toolbox_s": statistics.median(t_ref), "speedup": statistics.median(t_ref) / statistics.median(t_ours),
-                       "alpha_max_rel_diff": float(np.max(np.abs(a1 - a2) / np.maximum(np.abs(a2), 1e-12))),
+                       "alpha_max_rel_diff": float(np.max(np.abs(ours.alpha_ - ref.alpha_) / np.maximum(np.abs(ref.alpha_), 1e-12))),
                        "forecast_max_abs_diff": float(np.max(np.abs(f1 - f2)))}
             print(f"LEAR_{w}: {fits[w]['ours_s']:.3f} s against {fits[w]['toolbox_s']:.3f} s ({fits[w]['speedup']:.1f}x)", flush=True)
     block = days[: a.days]
